@@ -1,0 +1,256 @@
+"""The graph core shared by Value and Tensor: the node protocol, topological order, backward.
+
+A node holds its data, its grad, its parents (an ordered tuple, duplicates kept), the op
+that made it and a backward rule. A rule is a plain module-level function
+
+    rule(ctx, g, out, *parents) -> one gradient per parent (or None)
+
+written with operators that raw numbers, numpy arrays and nodes all understand. The fast
+path calls it on raw data; `create_graph=True` calls it on the nodes themselves, so the
+gradient is itself a graph and can be differentiated again. No rule captures its node, so
+a graph holds no reference cycle and is freed by reference counting alone.
+"""
+
+from __future__ import annotations
+
+from .grad_mode import enable_grad, no_grad
+
+NARY = object()  # marks a node whose parents are a tuple in `_a`
+
+
+class Node:
+    """Base of Value and Tensor: what the engine needs to walk and differentiate a graph.
+
+    Parents live in two slots rather than in a tuple object: one garbage-collected object
+    per node instead of two halves the collector's work on big scalar graphs. `_b` is
+    `NARY` when `_a` holds a tuple of three or more parents.
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "requires_grad", "_a", "_b", "_backward", "_ctx", "__weakref__")
+
+    # Class-level defaults that subclasses may refine.
+    _released = False
+
+    @property
+    def parents(self) -> tuple:
+        """The inputs of the op that made this node, in order, duplicates kept."""
+        b = self._b
+        if b is None:
+            a = self._a
+            return () if a is None else (a,)
+        if b is NARY:
+            return self._a
+        return (self._a, b)
+
+    def _set_parents(self, parents: tuple) -> None:
+        n = len(parents)
+        if n > 2:
+            self._a, self._b = parents, NARY
+        else:
+            self._a = parents[0] if n else None
+            self._b = parents[1] if n == 2 else None
+    _frees_graph = False  # Tensor frees a used graph unless told to retain it, as PyTorch does
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for nodes made by the user rather than by an op."""
+        return self._backward is None
+
+    # Hooks each node kind fills in -------------------------------------------------
+    def _default_seed(self, gradient, create_graph: bool):
+        """The gradient that starts a backward pass at this node (1 for a scalar)."""
+        raise NotImplementedError
+
+    def _wrap_grad(self, g, create_graph: bool):
+        """A gradient as `grad()` returns it for an input of this kind."""
+        raise NotImplementedError
+
+    def _keep_grad(self, g) -> None:
+        """Store this pass's gradient on the node where the node kind keeps it."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _conform(g, parent):
+        """Reshape a gradient to its parent's shape (Tensor sums broadcast axes)."""
+        return g
+
+    _conform_needed = False
+
+
+def topological_order(root: Node) -> list[Node]:
+    """Every node reachable from `root`, parents before the nodes made from them.
+
+    Iterative depth-first search with an explicit stack, so depth is limited by memory,
+    not by the recursion limit. Order is deterministic: parents are visited in order.
+    """
+    order: list[Node] = []
+    seen = {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(p.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _count_consumers(roots) -> dict:
+    """For each node that needs a gradient: how many edges lead from it to a consumer."""
+    deps: dict = {}
+    stack = []
+    for r in roots:
+        if r not in deps:
+            deps[r] = 0
+            stack.append(r)
+    pop, push, get = stack.pop, stack.append, deps.get
+    while stack:
+        node = pop()
+        b = node._b
+        if b is None:
+            a = node._a
+            parents = () if a is None else (a,)
+        else:
+            parents = node._a if b is NARY else (node._a, b)
+        for p in parents:
+            if p.requires_grad:
+                n = get(p)
+                if n is None:
+                    deps[p] = 1
+                    push(p)
+                else:
+                    deps[p] = n + 1
+    return deps
+
+
+def _release_error(node):
+    return RuntimeError(
+        f"backward: the graph through op '{node.op}' was already used by a backward pass "
+        "and its saved data was freed; call backward(retain_graph=True) the first time "
+        "if you need to go through the graph again"
+    )
+
+
+def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None):
+    """One reverse pass. Gives each node its total gradient exactly once, in an order
+    where all of a node's consumers are done first (Kahn's algorithm on the reverse graph).
+
+    With `wanted` (a dict node -> None) the gradients of those nodes are collected and
+    returned and no `.grad` is touched; otherwise each node keeps its gradient as its
+    kind says (leaves accumulate).
+    """
+    retain_graph = retain_graph or not roots[0]._frees_graph
+    deps = _count_consumers(roots)
+    grads: dict = {}
+    for r, s in zip(roots, seeds):
+        old = grads.get(r)
+        grads[r] = s if old is None else old + s
+    ready = [r for r in dict.fromkeys(roots) if deps[r] == 0]
+    conform = roots[0]._conform if roots[0]._conform_needed else None
+    released = []
+    pop_grad, get_grad = grads.pop, grads.get
+    with enable_grad() if create_graph else no_grad():
+        while ready:
+            node = ready.pop()
+            g = pop_grad(node, None)
+            if g is not None:
+                if wanted is None:
+                    node._keep_grad(g)
+                elif node in wanted:
+                    wanted[node] = g
+            rule = node._backward
+            if rule is None:
+                continue
+            a, b = node._a, node._b
+            parents = (a,) if b is None else a if b is NARY else (a, b)
+            if g is not None:
+                if node._released:
+                    raise _release_error(node)
+                if create_graph:
+                    gs = rule(node._ctx, g, node, *parents)
+                elif b is None:
+                    gs = rule(node._ctx, g, node.data, a.data)
+                elif b is NARY:
+                    gs = rule(node._ctx, g, node.data, *[p.data for p in a])
+                else:
+                    gs = rule(node._ctx, g, node.data, a.data, b.data)
+                if not retain_graph:
+                    released.append(node)
+            else:
+                gs = (None,) * len(parents)
+            for p, gp in zip(parents, gs):
+                n = deps.get(p)
+                if n is None:  # p needs no gradient
+                    continue
+                if gp is not None:
+                    if conform is not None:
+                        gp = conform(gp, p)
+                    old = get_grad(p)
+                    grads[p] = gp if old is None else old + gp
+                if n == 1:
+                    ready.append(p)
+                deps[p] = n - 1
+    for node in released:
+        node._released = True
+    return wanted
+
+
+def backward(root: Node, gradient=None, retain_graph: bool = False, create_graph: bool = False):
+    """Fill `.grad` of the nodes that keep it with d(root)/d(node) times `gradient`."""
+    seed = root._default_seed(gradient, create_graph)
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this result does not require grad; no input of the graph that made "
+            "it has requires_grad=True (create inputs with requires_grad=True, and do not "
+            "compute the result under no_grad)"
+        )
+    _propagate((root,), (seed,), retain_graph or create_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Return d(sum of outputs)/d(input) for each input as a tuple, leaving `.grad` untouched.
+
+    `create_graph=True` returns differentiable nodes (for grad of grad); otherwise raw
+    numbers or arrays wrapped as the input's kind without history.
+    """
+    outputs = _as_tuple(outputs, "outputs")
+    inputs = _as_tuple(inputs, "inputs")
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    grad_outputs = _as_tuple(grad_outputs, "grad_outputs")
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one per output"
+        )
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad; create it with requires_grad=True")
+    for i, y in enumerate(outputs):
+        if not y.requires_grad:
+            raise RuntimeError(f"grad: output {i} does not require grad; it does not depend on any input that does")
+    seeds = [y._default_seed(s, create_graph) for y, s in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    wanted = _propagate(outputs, seeds, retain_graph or create_graph, create_graph, dict.fromkeys(inputs))
+    result = []
+    for i, x in enumerate(inputs):
+        g = wanted[x]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} is not used to compute the outputs; pass allow_unused=True "
+                "to get None for it"
+            )
+        result.append(x._wrap_grad(g, create_graph) if g is not None else None)
+    return tuple(result)
+
+
+def _as_tuple(x, what):
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    if isinstance(x, Node) or x is None:
+        return (x,)
+    raise TypeError(f"grad: {what} must be a node or a list of nodes, got {type(x).__name__}")

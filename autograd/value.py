@@ -1,0 +1,285 @@
+"""Value: a scalar node, micrograd-style, and its primitive ops.
+
+Each primitive is a forward method and a `_rule` right below it that states the local
+derivative. `-`, `/` and the reflected forms are built from the primitives, as in
+micrograd, so a graph drawn here has the same nodes as micrograd's.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from . import engine
+from .grad_mode import state as _state
+
+
+class Value(engine.Node):
+    """A scalar that remembers how it was computed. `.grad` holds d(root)/d(self)."""
+
+    __slots__ = ()
+
+    def __init__(self, data, label: str = "", requires_grad: bool = True):
+        if isinstance(data, Value):
+            data = data.data
+        elif not isinstance(data, Real):
+            raise TypeError(
+                f"Value: data must be a real number, got {type(data).__name__} {data!r}; "
+                "pass a float or an int (use Tensor for arrays)"
+            )
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self._a = self._b = None
+        self.requires_grad = requires_grad
+        self._backward = None
+        self._ctx = None
+
+    def __repr__(self) -> str:
+        parts = [f"data={self.data:.6g}", f"grad={_fmt(self.grad)}"]
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        if self.op:
+            parts.append(f"op={self.op!r}")
+        return f"Value({', '.join(parts)})"
+
+    # engine hooks ----------------------------------------------------------------------
+    def _default_seed(self, gradient, create_graph):
+        seed = 1.0 if gradient is None else _data(gradient)
+        return Value(seed) if create_graph else seed
+
+    def _keep_grad(self, g) -> None:
+        # Leaves accumulate across passes (as in PyTorch); intermediates show this pass.
+        self.grad = self.grad + g if self._backward is None else g
+
+    def _wrap_grad(self, g, create_graph):
+        return g if create_graph else float(g)
+
+    def backward(self, create_graph: bool = False) -> None:
+        """Set `.grad` of every node in the graph to d(self)/d(node); leaves accumulate."""
+        engine.backward(self, None, retain_graph=True, create_graph=create_graph)
+
+    # primitives ----------------------------------------------------------------------------
+    def __add__(self, other):
+        """a + b"""
+        if other.__class__ is not Value:
+            other = _lift(other, "+")
+        return _make(self.data + other.data, self, other, "+", _add_rule)
+
+    def __mul__(self, other):
+        """a * b"""
+        if other.__class__ is not Value:
+            other = _lift(other, "*")
+        return _make(self.data * other.data, self, other, "*", _mul_rule)
+
+    def __pow__(self, other):
+        """a ** n for a number n, or a ** b for a Value b (then a must be positive)"""
+        if isinstance(other, Value):
+            a, b = self.data, other.data
+            if a < 0:
+                raise ValueError(
+                    f"**: base {a:g} is negative and the exponent is a Value; a ** b with a "
+                    "Value exponent needs a >= 0 (its derivative uses log(a))"
+                )
+            return _make(_real_pow(a, b), self, other, "**", _pow_value_rule)
+        if not isinstance(other, Real):
+            raise TypeError(f"**: exponent must be a number or a Value, got {type(other).__name__}")
+        n = float(other)
+        return _make(_real_pow(self.data, n), self, None, f"**{other:g}", _pow_rule, n)
+
+    def exp(self):
+        """e ** x"""
+        try:
+            out = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(
+                f"exp: exp({self.data:g}) overflows a float (inputs above about 709.78); "
+                "scale the input down, or use a stable form (log-sum-exp, sigmoid)"
+            ) from None
+        return _make(out, self, None, "exp", _exp_rule)
+
+    def log(self):
+        """natural log, x > 0"""
+        if self.data <= 0:
+            raise ValueError(f"log: input {self.data:g} is not positive; log needs x > 0")
+        return _make(math.log(self.data), self, None, "log", _log_rule)
+
+    def sqrt(self):
+        """x ** 0.5, x >= 0"""
+        if self.data < 0:
+            raise ValueError(f"sqrt: input {self.data:g} is negative; sqrt needs x >= 0")
+        return _make(math.sqrt(self.data), self, None, "sqrt", _sqrt_rule)
+
+    def tanh(self):
+        """(e^2x - 1) / (e^2x + 1)"""
+        return _make(math.tanh(self.data), self, None, "tanh", _tanh_rule)
+
+    def sigmoid(self):
+        """1 / (1 + e^-x), computed without overflow for large |x|"""
+        x = self.data
+        if x >= 0:
+            out = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            out = e / (1.0 + e)
+        return _make(out, self, None, "sigmoid", _sigmoid_rule)
+
+    def relu(self):
+        """max(0, x)"""
+        x = self.data
+        return _make(x if x > 0 else 0.0, self, None, "relu", _relu_rule)
+
+    def __abs__(self):
+        """|x|"""
+        return _make(abs(self.data), self, None, "abs", _abs_rule)
+
+    abs = __abs__
+
+    # composed ------------------------------------------------------------------------------
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        if _data(other) == 0:
+            raise ZeroDivisionError(f"/: division by zero ({self.data:g} / 0)")
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        if self.data == 0:
+            raise ZeroDivisionError(f"/: division by zero ({_data(other):g} / 0)")
+        return other * self**-1
+
+    def __rpow__(self, other):
+        return _lift(other, "**") ** self
+
+
+# backward rules: rule(ctx, g, out, *parents); operands are floats or Values ---------------
+def _add_rule(ctx, g, out, a, b):
+    return g, g
+
+
+def _mul_rule(ctx, g, out, a, b):
+    return g * b, g * a
+
+
+def _pow_rule(n, g, out, a):
+    if _data(a) == 0 and n < 1:
+        raise ZeroDivisionError(f"**{n:g}: the derivative of x**{n:g} at x = 0 is infinite")
+    return (g * n * a ** (n - 1),)
+
+
+def _pow_value_rule(ctx, g, out, a, b):
+    # d/db a**b = a**b * log(a); at a = 0 the limit along b > 0 is 0, as in PyTorch.
+    db = g * out * (a.log() if isinstance(a, Value) else math.log(a)) if _data(a) > 0 else g * 0.0
+    return g * b * a ** (b - 1), db
+
+
+def _exp_rule(ctx, g, out, a):
+    return (g * out,)
+
+
+def _log_rule(ctx, g, out, a):
+    return (g / a,)
+
+
+def _sqrt_rule(ctx, g, out, a):
+    if _data(out) == 0:
+        raise ZeroDivisionError("sqrt: the derivative of sqrt(x) at x = 0 is infinite")
+    return (g * 0.5 / out,)
+
+
+def _tanh_rule(ctx, g, out, a):
+    return (g * (1 - out * out),)
+
+
+def _sigmoid_rule(ctx, g, out, a):
+    return (g * out * (1 - out),)
+
+
+def _relu_rule(ctx, g, out, a):
+    return (g * (1.0 if _data(a) > 0 else 0.0),)
+
+
+def _abs_rule(ctx, g, out, a):
+    x = _data(a)
+    return (g * (1.0 if x > 0 else -1.0 if x < 0 else 0.0),)
+
+
+# helpers -----------------------------------------------------------------------------------
+_alloc = object.__new__
+
+
+def _make(data, a, b, op, rule, ctx=None):
+    """A new Value made by `op` from parents a and b (b None for unary ops); under no_grad
+    it records no parents."""
+    out = _alloc(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = op
+    out._ctx = ctx
+    if _state.enabled:
+        out._a = a
+        out._b = b
+        out._backward = rule
+        out.requires_grad = True
+    else:
+        out._a = out._b = out._backward = None
+        out.requires_grad = False
+    if _state.anomaly and not math.isfinite(data):
+        raise FloatingPointError(f"detect_anomaly: op '{op}' produced {data} from {[p.data for p in (a, b) if p]}")
+    return out
+
+
+def _lift(x, op):
+    """A number operand as a constant Value (no gradient); anything else is refused."""
+    if x.__class__ is float or x.__class__ is int or isinstance(x, Real) and not isinstance(x, Value):
+        c = _alloc(Value)
+        c.data = float(x)
+        c.grad = 0.0
+        c.label = ""
+        c.op = ""
+        c._a = c._b = None
+        c.requires_grad = False
+        c._backward = None
+        c._ctx = None
+        return c
+    if isinstance(x, Value):
+        return x
+    raise TypeError(f"{op}: cannot combine a Value with {type(x).__name__} {x!r}; use a number or a Value")
+
+
+def _data(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _real_pow(a: float, n: float) -> float:
+    try:
+        out = a**n
+    except ZeroDivisionError:
+        raise ZeroDivisionError(f"**: {a:g} ** {n:g} is undefined (zero to a negative power)") from None
+    except OverflowError:
+        raise OverflowError(f"**: {a:g} ** {n:g} overflows a float") from None
+    if isinstance(out, complex):
+        raise ValueError(
+            f"**: {a:g} ** {n:g} is not a real number (negative base, fractional exponent); "
+            "use abs(x) ** n or an integer exponent"
+        )
+    return out
+
+
+def _fmt(g) -> str:
+    return f"{g:.6g}" if isinstance(g, float) else repr(g)
