@@ -26,7 +26,18 @@ class Node:
     `NARY` when `_a` holds a tuple of three or more parents.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "requires_grad", "_a", "_b", "_backward", "_ctx", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "label",
+        "op",
+        "requires_grad",
+        "_a",
+        "_b",
+        "_backward",
+        "_ctx",
+        "__weakref__",
+    )
 
     # Class-level defaults that subclasses may refine.
     _released = False
@@ -49,6 +60,7 @@ class Node:
         else:
             self._a = parents[0] if n else None
             self._b = parents[1] if n == 2 else None
+
     _frees_graph = False  # Tensor frees a used graph unless told to retain it, as PyTorch does
 
     @property
@@ -231,7 +243,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"grad: input {i} does not require grad; create it with requires_grad=True")
     for i, y in enumerate(outputs):
         if not y.requires_grad:
-            raise RuntimeError(f"grad: output {i} does not require grad; it does not depend on any input that does")
+            raise RuntimeError(
+                f"grad: output {i} does not require grad; it does not depend on any input that does"
+            )
     seeds = [y._default_seed(s, create_graph) for y, s in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph

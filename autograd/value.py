@@ -47,7 +47,7 @@ class Value(engine.Node):
     # engine hooks ----------------------------------------------------------------------
     def _default_seed(self, gradient, create_graph):
         seed = 1.0 if gradient is None else _data(gradient)
-        return Value(seed) if create_graph else seed
+        return Value(seed, requires_grad=False) if create_graph else seed
 
     def _keep_grad(self, g) -> None:
         # Leaves accumulate across passes (as in PyTorch); intermediates show this pass.
@@ -240,7 +240,9 @@ def _make(data, a, b, op, rule, ctx=None):
         out._a = out._b = out._backward = None
         out.requires_grad = False
     if _state.anomaly and not math.isfinite(data):
-        raise FloatingPointError(f"detect_anomaly: op '{op}' produced {data} from {[p.data for p in (a, b) if p]}")
+        raise FloatingPointError(
+            f"detect_anomaly: op '{op}' produced {data} from {[p.data for p in (a, b) if p]}"
+        )
     return out
 
 
