@@ -23,7 +23,8 @@ class Node:
 
     Parents live in two slots rather than in a tuple object: one garbage-collected object
     per node instead of two halves the collector's work on big scalar graphs. `_b` is
-    `NARY` when `_a` holds a tuple of three or more parents.
+    `NARY` when `_a` holds a tuple of three or more parents. A new node must set
+    `_pass = None`; `_n` and `_g` belong to the backward pass.
     """
 
     __slots__ = (
@@ -36,6 +37,9 @@ class Node:
         "_b",
         "_backward",
         "_ctx",
+        "_pass",
+        "_n",
+        "_g",
         "__weakref__",
     )
 
@@ -62,6 +66,7 @@ class Node:
             self._b = parents[1] if n == 2 else None
 
     _frees_graph = False  # Tensor frees a used graph unless told to retain it, as PyTorch does
+    _keeps_every_grad = False  # Value: every node shows this pass's gradient after backward
 
     @property
     def is_leaf(self) -> bool:
@@ -111,32 +116,27 @@ def topological_order(root: Node) -> list[Node]:
     return order
 
 
-def _count_consumers(roots) -> dict:
-    """For each node that needs a gradient: how many edges lead from it to a consumer."""
-    deps: dict = {}
+def _mark_consumers(roots, token) -> None:
+    """Stamp every node that needs a gradient with this pass's `token`, set `_n` to the
+    number of edges from it to its consumers in the graph and clear its accumulator `_g`."""
     stack = []
     for r in roots:
-        if r not in deps:
-            deps[r] = 0
+        if r._pass is not token:
+            r._pass, r._n, r._g = token, 0, None
             stack.append(r)
-    pop, push, get = stack.pop, stack.append, deps.get
+    pop, push = stack.pop, stack.append
     while stack:
         node = pop()
-        b = node._b
-        if b is None:
-            a = node._a
-            parents = () if a is None else (a,)
-        else:
-            parents = node._a if b is NARY else (node._a, b)
-        for p in parents:
+        a, b = node._a, node._b
+        if a is None:
+            continue
+        for p in (a,) if b is None else a if b is NARY else (a, b):
             if p.requires_grad:
-                n = get(p)
-                if n is None:
-                    deps[p] = 1
-                    push(p)
+                if p._pass is token:
+                    p._n += 1
                 else:
-                    deps[p] = n + 1
-    return deps
+                    p._pass, p._n, p._g = token, 1, None
+                    push(p)
 
 
 def _release_error(node):
@@ -151,30 +151,36 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     """One reverse pass. Gives each node its total gradient exactly once, in an order
     where all of a node's consumers are done first (Kahn's algorithm on the reverse graph).
 
-    With `wanted` (a dict node -> None) the gradients of those nodes are collected and
+    The pass's bookkeeping lives in three node slots, faster than dicts: `_pass` (which
+    pass stamped the node), `_n` (consumers still to report) and `_g` (gradient so far).
+    With `wanted` (a dict id(node) -> None) the gradients of those nodes are collected and
     returned and no `.grad` is touched; otherwise each node keeps its gradient as its
     kind says (leaves accumulate).
     """
     retain_graph = retain_graph or not roots[0]._frees_graph
-    deps = _count_consumers(roots)
-    grads: dict = {}
+    token = object()
+    _mark_consumers(roots, token)
     for r, s in zip(roots, seeds):
-        old = grads.get(r)
-        grads[r] = s if old is None else old + s
-    ready = [r for r in dict.fromkeys(roots) if deps[r] == 0]
+        r._g = s if r._g is None else r._g + s
+    ready = [r for r in dict.fromkeys(roots) if r._n == 0]
     conform = roots[0]._conform if roots[0]._conform_needed else None
+    keep_all = roots[0]._keeps_every_grad
     released = []
-    pop_grad, get_grad = grads.pop, grads.get
+    pop, push = ready.pop, ready.append
     with enable_grad() if create_graph else no_grad():
         while ready:
-            node = ready.pop()
-            g = pop_grad(node, None)
-            if g is not None:
-                if wanted is None:
-                    node._keep_grad(g)
-                elif node in wanted:
-                    wanted[node] = g
+            node = pop()
+            g = node._g
+            node._g = None
             rule = node._backward
+            if g is not None:
+                if wanted is not None:
+                    if id(node) in wanted:
+                        wanted[id(node)] = g
+                elif keep_all and rule is not None:
+                    node.grad = g
+                else:
+                    node._keep_grad(g)
             if rule is None:
                 continue
             a, b = node._a, node._b
@@ -195,17 +201,17 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             else:
                 gs = (None,) * len(parents)
             for p, gp in zip(parents, gs):
-                n = deps.get(p)
-                if n is None:  # p needs no gradient
+                if not p.requires_grad:
                     continue
                 if gp is not None:
                     if conform is not None:
                         gp = conform(gp, p)
-                    old = get_grad(p)
-                    grads[p] = gp if old is None else old + gp
-                if n == 1:
-                    ready.append(p)
-                deps[p] = n - 1
+                    old = p._g
+                    p._g = gp if old is None else old + gp
+                n = p._n - 1
+                p._n = n
+                if not n:
+                    push(p)
     for node in released:
         node._released = True
     return wanted
@@ -249,10 +255,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     seeds = [y._default_seed(s, create_graph) for y, s in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    wanted = _propagate(outputs, seeds, retain_graph or create_graph, create_graph, dict.fromkeys(inputs))
+    wanted = dict.fromkeys(map(id, inputs))
+    _propagate(outputs, seeds, retain_graph or create_graph, create_graph, wanted)
     result = []
     for i, x in enumerate(inputs):
-        g = wanted[x]
+        g = wanted[id(x)]
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} is not used to compute the outputs; pass allow_unused=True "

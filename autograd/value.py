@@ -18,6 +18,7 @@ class Value(engine.Node):
     """A scalar that remembers how it was computed. `.grad` holds d(root)/d(self)."""
 
     __slots__ = ()
+    _keeps_every_grad = True
 
     def __init__(self, data, label: str = "", requires_grad: bool = True):
         if isinstance(data, Value):
@@ -31,7 +32,7 @@ class Value(engine.Node):
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self._a = self._b = None
+        self._a = self._b = self._pass = None
         self.requires_grad = requires_grad
         self._backward = None
         self._ctx = None
@@ -50,8 +51,8 @@ class Value(engine.Node):
         return Value(seed, requires_grad=False) if create_graph else seed
 
     def _keep_grad(self, g) -> None:
-        # Leaves accumulate across passes (as in PyTorch); intermediates show this pass.
-        self.grad = self.grad + g if self._backward is None else g
+        # Leaves accumulate across passes (as in PyTorch); the engine sets intermediates.
+        self.grad = self.grad + g
 
     def _wrap_grad(self, g, create_graph):
         return g if create_graph else float(g)
@@ -231,6 +232,7 @@ def _make(data, a, b, op, rule, ctx=None):
     out.label = ""
     out.op = op
     out._ctx = ctx
+    out._pass = None
     if _state.enabled:
         out._a = a
         out._b = b
@@ -258,6 +260,7 @@ def _lift(x, op):
         c.requires_grad = False
         c._backward = None
         c._ctx = None
+        c._pass = None
         return c
     if isinstance(x, Value):
         return x

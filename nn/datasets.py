@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ChecksumError", "DatasetError", "IdxFormatError", "load_mnist", "read_idx"]
+__all__ = ["ChecksumError", "DatasetError", "IdxFormatError", "load_mnist", "make_moons", "read_idx"]
 
 ENV_VAR = "CHAINRULE_DATA"
 DEFAULT_DIR = Path("~/.cache/chainrule/mnist")
@@ -491,3 +491,26 @@ def _data_dir(root):
 
 
 _BUILDERS = {"idx": _from_idx, "pkl": _from_pkl, "download": _from_download}
+
+
+def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None):
+    """Two interleaving half circles, as scikit-learn's `make_moons`: (X (n, 2), y in {0, 1}).
+
+    The upper moon (label 0) is (cos t, sin t), the lower (label 1) is (1 - cos t, 0.5 - sin t)
+    for t evenly spaced over [0, pi]; points are shuffled and get Gaussian noise of std `noise`.
+    """
+    if n_samples < 2:
+        raise ValueError(f"make_moons: n_samples={n_samples}; need at least 2 points, one per moon")
+    rng = np.random.default_rng(seed)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
+    X = np.concatenate(
+        [np.stack([np.cos(t_out), np.sin(t_out)], 1), np.stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)], 1)]
+    )
+    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
+    order = rng.permutation(n_samples)
+    X, y = X[order], y[order]
+    if noise:
+        X = X + rng.normal(scale=noise, size=X.shape)
+    return X, y
