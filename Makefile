@@ -11,7 +11,7 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,notebooks,bench]"
+	$(PY) -m pip install --quiet -e ".[test,notebooks]"
 	touch $@
 
 install: $(STAMP)
@@ -34,6 +34,7 @@ test: install dot lint
 	$(PY) -m pytest -q
 
 bench: install
+	$(PY) -m pip install --quiet ".[bench]"
 	$(PY) bench/run_all.py
 
 clean:
