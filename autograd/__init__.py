@@ -1,10 +1,22 @@
 """chainrule's autograd: Value (scalar) and Tensor (numpy) nodes sharing one graph core."""
 
 from .engine import grad, topological_order
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .tensor import Tensor
+from .tensor_ops import cat, stack, where, maximum
 from .value import Value
 
 __all__ = [
+    "GradcheckError",
+    "gradcheck",
+    "gradgradcheck",
+    "numerical_grad",
+    "Tensor",
+    "cat",
+    "maximum",
+    "stack",
+    "where",
     "Value",
     "detect_anomaly",
     "enable_grad",
