@@ -1,10 +1,10 @@
 """chainrule's autograd: Value (scalar) and Tensor (numpy) nodes sharing one graph core."""
 
 from .engine import grad, topological_order
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .tensor import Tensor
-from .tensor_ops import cat, stack, where, maximum
+from .tensor_ops import cat, maximum, stack, where
 from .value import Value
 
 __all__ = [
