@@ -239,7 +239,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = _as_tuple(inputs, "inputs")
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
-    grad_outputs = _as_tuple(grad_outputs, "grad_outputs")
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = (grad_outputs,)  # one seed (a number, an array or a node) for one output
+    grad_outputs = tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(
             f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one per output"
