@@ -378,7 +378,7 @@ def maximum(a, b):
 
 def _maximum_rule(ctx, g, out, a, b):
     x, y = _raw(a), _raw(b)
-    share = (x > y).astype(g.dtype)
+    share = np.asarray(x > y, dtype=g.dtype)  # an array even for 0-d inputs
     share[x == y] = 0.5  # ties split the gradient
     return g * share, g * (1 - share)
 
@@ -455,7 +455,7 @@ def _extremum_rule(ctx, g, out, a):
     if axes is not None and not keepdims:
         kept = _kept_shape(x.shape, axes)
         y, g = y.reshape(kept), g.reshape(kept)
-    hit = (x == y).astype(x.dtype)
+    hit = np.asarray(x == y, dtype=x.dtype)
     hit /= hit.sum(axis=axes, keepdims=True)
     return (g * hit,)
 
