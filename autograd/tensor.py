@@ -261,12 +261,20 @@ def _raw(x):
 
 
 def _own(g):
-    """A gradient array that no other `.grad` shares and that owns its memory."""
+    """A gradient array that shares no memory with any other `.grad` or with the seed.
+
+    Rules return fresh arrays, the array they were given (add), or views of a fresh array
+    (transpose, reshape, slices of cat). An array, or the base of a view, already handed
+    out in this pass is copied; so is a read-only view (a broadcast, or op output).
+    """
     if g.__class__ is not _ndarray:
         return g  # a Tensor from create_graph=True
-    if g.base is not None or id(g) in _handed:
-        g = g.copy()
+    base = g.base
+    if id(g) in _handed or base is not None and (id(base) in _handed or not g.flags.writeable):
+        g, base = g.copy(), None
     _handed.add(id(g))
+    if base is not None:
+        _handed.add(id(base))
     return g
 
 

@@ -232,7 +232,12 @@ def matmul(a, b):
 
 def _matmul_rule(need, g, out, a, b):
     if a.ndim == 2 and b.ndim == 2:
-        return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
+        gb = None
+        if need[1]:
+            # For b = W.T (as in x @ W.T) give the gradient in the layout whose transpose,
+            # W's gradient, is C-contiguous: no copy on the way to W.grad.
+            gb = (g.T @ a).T if b.__class__ is _ndarray and b.strides[0] < b.strides[1] else a.T @ g
+        return (g @ b.T if need[0] else None, gb)
     if a.ndim == 1 and b.ndim == 1:  # dot product: g is a scalar
         return (g * b if need[0] else None, g * a if need[1] else None)
     # Treat a 1-D operand as a matrix, a (n,) as (1, n) and b (n,) as (n, 1), and put the

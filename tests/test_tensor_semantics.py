@@ -185,13 +185,26 @@ def test_no_gradient_is_stored_twice():
     np.testing.assert_allclose(b.grad, [1.0, 1.0])
 
 
-def test_grad_of_a_reshaped_or_summed_leaf_owns_its_memory():
+def test_grads_through_views_are_writeable_and_unshared():
     w = leaf(np.arange(6.0))
-    (w.reshape(2, 3).T * 1.0).sum().backward()
-    assert w.grad.flags.owndata and w.grad.flags.writeable
+    y = (w.reshape(2, 3).T * 1.0).sum() + w.sum() * 0
+    y.backward()
+    assert w.grad.flags.writeable and w.grad.shape == (6,)
     v = leaf([1.0, 2.0])
-    v.sum().backward()
-    assert v.grad.flags.owndata and v.grad.flags.writeable
+    v.sum().backward()  # the sum's gradient is a broadcast: copied before it is kept
+    assert v.grad.flags.writeable and v.grad.flags.owndata
+    a, b = leaf(np.ones((2, 2))), leaf(np.ones((3, 2)))
+    ag.cat([a, b]).sum().backward()  # two slices of one array
+    assert not np.shares_memory(a.grad, b.grad)
+
+
+def test_weight_of_x_at_w_transposed_gets_a_contiguous_grad():
+    """nn.Linear computes x @ W.T: W.grad arrives without a copy, C-contiguous."""
+    x = Tensor(np.ones((5, 3)))
+    w = leaf(np.ones((4, 3)))
+    (x @ w.T).sum().backward()
+    assert w.grad.flags.c_contiguous and w.grad.flags.writeable
+    np.testing.assert_allclose(w.grad, 5 * np.ones((4, 3)))
 
 
 # backward semantics ---------------------------------------------------------------------
