@@ -52,7 +52,11 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 class Tensor(engine.Node):
     """An n-dimensional array node. `.grad` holds d(root)/d(self) with self's shape."""
 
-    __slots__ = ("_data", "_version", "_oldest", "_released", "_retains", "_site")
+    __slots__ = ("_version", "_oldest", "_released", "_retains")
+
+    # The array lives in Node's `data` slot, read and written here as `_data`, because
+    # `data` itself is the tracked property below (one slot fewer per node).
+    _data = engine.Node.__dict__["data"]
 
     _frees_graph = True
     _conform_needed = True
@@ -252,9 +256,6 @@ class Tensor(engine.Node):
         return _conform_slow(g, d.shape, d.dtype)
 
 
-_data_of = attrgetter("_data")
-
-
 def _raw(x):
     """The array behind a Tensor; anything else unchanged."""
     return x._data if x.__class__ is Tensor else x
@@ -270,7 +271,7 @@ def _own(g):
     if g.__class__ is not _ndarray:
         return g  # a Tensor from create_graph=True
     base = g.base
-    if id(g) in _handed or base is not None and (id(base) in _handed or not g.flags.writeable):
+    if id(g) in _handed or (base is not None and id(base) in _handed) or not g.flags.writeable:
         g, base = g.copy(), None
     _handed.add(id(g))
     if base is not None:
@@ -483,7 +484,7 @@ def _bad(x) -> str:
 
 
 def _anomaly_forward(out: Tensor, parents, ctx) -> None:
-    site = out._site = _creation_site()
+    site = _creation_site()
     if out._backward is not None:
         # A rule wrapper that checks what the rule returns; it holds no node, so the
         # graph stays free of cycles.
