@@ -17,6 +17,8 @@ from numbers import Real
 
 import numpy as np
 
+from .engine import Node
+from .grad_mode import state as _state
 from .tensor import Tensor, _const, _make, _make_n, _raw
 
 _ndarray = np.ndarray
@@ -34,7 +36,7 @@ def _lift(x, op: str) -> Tensor:
         return x
     if isinstance(x, Tensor):
         return x
-    if hasattr(x, "_backward"):  # another node kind (Value)
+    if isinstance(x, Node):  # another node kind (Value)
         raise TypeError(f"{op}: cannot combine a Tensor with a {type(x).__name__}; use Tensors only")
     try:
         arr = np.asarray(x)
@@ -770,6 +772,34 @@ def minimum(a, b):
 
 
 # ======================================================================================
+# in-place operators: t += x, as PyTorch has them
+# ======================================================================================
+def _inplace(op, ufunc, symbol: str):
+    def method(self, other):
+        if self._backward is not None:  # the result of an op: out of place, as t = t + x
+            return op(self, other)
+        if self.requires_grad and _state.enabled:
+            raise RuntimeError(
+                f"{symbol}=: an in-place change of a leaf that requires grad would be invisible to "
+                f"backward; update its array (`t.data {symbol}= ...`) or do it under no_grad()"
+            )
+        ufunc(self._data, _raw(other), out=self._data)  # what optimizers do under no_grad
+        self.data = self._data  # ticks the version: graphs that used the old values refuse backward
+        return self
+
+    method.__name__ = f"__i{ufunc.__name__}__"
+    method.__doc__ = f"t {symbol}= x: in place on a leaf under no_grad (or needing no grad)"
+    return method
+
+
+def _no_setitem(self, key, value):
+    raise TypeError(
+        "Tensor does not support item assignment: backward could not see the change. Build the "
+        "new value with where(), cat() or stack(), or assign into a leaf's array (t.data[...] = x)"
+    )
+
+
+# ======================================================================================
 # binding: the ops above as Tensor methods and operators
 # ======================================================================================
 def _bind():
@@ -777,7 +807,9 @@ def _bind():
     T.__add__, T.__radd__, T.__sub__, T.__rsub__ = add, radd, sub, rsub
     T.__mul__, T.__rmul__, T.__truediv__, T.__rtruediv__ = mul, rmul, truediv, rtruediv
     T.__pow__, T.__rpow__, T.__matmul__, T.__rmatmul__ = pow, rpow, matmul, rmatmul
-    T.__neg__, T.__abs__, T.__getitem__ = neg, abs, getitem
+    T.__neg__, T.__abs__, T.__getitem__, T.__setitem__ = neg, abs, getitem, _no_setitem
+    T.__iadd__, T.__isub__ = _inplace(add, np.add, "+"), _inplace(sub, np.subtract, "-")
+    T.__imul__, T.__itruediv__ = _inplace(mul, np.multiply, "*"), _inplace(truediv, np.true_divide, "/")
     T.__lt__, T.__le__ = _compare(np.less, "<"), _compare(np.less_equal, "<=")
     T.__gt__, T.__ge__ = _compare(np.greater, ">"), _compare(np.greater_equal, ">=")
     T.__eq__, T.__ne__ = _compare(np.equal, "=="), _compare(np.not_equal, "!=")

@@ -398,6 +398,30 @@ def test_results_of_recorded_ops_are_read_only():
     free.data[0] = 0.0  # nothing records it: it is an ordinary array
 
 
+def test_in_place_operators_follow_pytorch():
+    w = leaf([1.0, 2.0])
+    keep = w
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w -= 1.0
+    y = (w * w).sum()
+    y.backward(retain_graph=True)
+    with no_grad():
+        w -= 0.5 * w.grad  # the optimizer step PyTorch users write
+    assert w is keep and w.requires_grad and w.is_leaf
+    np.testing.assert_allclose(w.data, [0.0, 0.0])
+    with pytest.raises(RuntimeError, match="assigned after"):
+        y.backward()  # the retained graph used the old values of w
+    h = w * 2
+    h2 = h
+    h += 1.0  # a result of an op: out of place, a new node
+    assert h is not h2 and h.op == "+"
+    c = Tensor([1.0, 2.0])
+    c *= 3
+    np.testing.assert_allclose(c.data, [3.0, 6.0])
+    with pytest.raises(TypeError, match="item assignment"):
+        w[0] = 1.0
+
+
 # anomaly mode --------------------------------------------------------------------------------
 def test_anomaly_names_the_forward_op_and_where_it_was_made():
     x = leaf([1.0, -1.0])
