@@ -6,6 +6,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .tensor import Tensor
 from .tensor_ops import cat, maximum, stack, where
 from .value import Value
+from .viz import draw_graph
 
 __all__ = [
     "GradcheckError",
@@ -19,6 +20,7 @@ __all__ = [
     "where",
     "Value",
     "detect_anomaly",
+    "draw_graph",
     "enable_grad",
     "grad",
     "is_grad_enabled",
