@@ -61,7 +61,8 @@ ARG_NAMES = {
     "matmul": ("A", "B"),
     "-": ("a", "b"),
     "/": ("numerator", "denominator"),
-    "where": ("cond", "x", "y"),
+    "where": ("where true", "where false"),
+    "linear": ("x", "weight", "bias"),
 }
 # Local derivative formulas, one per argument; g is the upstream gradient dL/d(out).
 FORMULAS = {
@@ -83,7 +84,20 @@ FORMULAS = {
     "min": ("∂L/∂x = G at the minimum, 0 elsewhere",),
     "reshape": ("∂L/∂x = G reshaped back",),
     "transpose": ("∂L/∂x = G transposed back",),
-    "T": ("∂L/∂x = Gᵀ",),
+    ".T": ("∂L/∂x = Gᵀ",),
+    "-": ("∂/∂a = 1", "∂/∂b = −1"),
+    "maximum": ("∂/∂a = 1 where a ≥ b", "∂/∂b = 1 where b > a"),
+    "where": ("∂L/∂a = G where cond", "∂L/∂b = G where not cond"),
+    "clip": ("∂/∂x = 1 inside [lo, hi], else 0",),
+    "expand": ("∂L/∂x = G summed over the expanded axes",),
+    "getitem": ("∂L/∂x = G put back in place, 0 elsewhere",),
+    "cat": ("each input gets its slice of G",),
+    "stack": ("each input gets its slice of G",),
+    "softmax": ("∂L/∂x = out ⊙ (G − Σ G⊙out)",),
+    "log_softmax": ("∂L/∂x = G − softmax(x)·ΣG",),
+    "logsumexp": ("∂L/∂x = G · softmax(x)",),
+    "linear": ("∂L/∂x = G·W", "∂L/∂W = Gᵀ·x", "∂L/∂b = G summed over rows"),
+    "cross_entropy": ("∂L/∂z = (softmax(z) − onehot(y)) · G / N",),
 }
 
 _GRAPH_CLASS = None
@@ -401,10 +415,8 @@ def _replay(order):
     """Every node's gradient, every edge's contribution, by running the backward rules on
     raw data in reverse topological order (reads the graph, changes nothing)."""
     root = order[-1]
-    try:
-        seed = root._default_seed(None, False)
-    except Exception:  # a non-scalar Tensor root: seed with ones, as backward(ones) would
-        seed = np.ones_like(root.data)
+    # d(root)/d(root) = 1 (ones for an array: what backward(gradient=ones) would start from)
+    seed = np.ones_like(root.data) if _is_array(root.data) else 1.0
     grads = {len(order) - 1: seed}
     contrib: dict = {}
     errors: dict = {}
@@ -515,25 +527,84 @@ def _brief(x) -> str:
         return np.array2string(a.astype(float), precision=3, separator=", ", suppress_small=True).replace(
             "\n", ""
         )
-    return f"‖·‖={_short(np.linalg.norm(a.astype(float)))}"
+    return f"‖·‖ {_short(np.linalg.norm(a.astype(float)))}"
 
 
 def _preview(a) -> str:
-    """Values of a small array (several lines for 2-D), else min / mean / max."""
+    """Values of a small array (one line per row), else min / mean / max."""
     a = np.asarray(a)
-    if a.size <= 8:
-        with np.printoptions(precision=3, suppress=True, separator=", "):
-            return np.array2string(a.astype(float) if a.dtype.kind in "fiub" else a)
     if a.dtype.kind not in "fiub":
         return f"{a.size} values"
+    if a.size <= 8:
+        return np.array2string(a.astype(float), precision=3, separator=", ", suppress_small=True)
     f = a.astype(float)
     return f"min {_short(np.min(f))} · mean {_short(np.mean(f))} · max {_short(np.max(f))}"
 
 
 def _op_text(node) -> str:
-    """The op as a reader expects it: × for *, and any arguments the op carries."""
+    """The op as a reader expects it: × for *, and the arguments the op carries
+    (`sum(axis=1)`, `× 0.5`, `[:, 0]`, `softmax(axis=-1)`)."""
     op = node.op or ""
-    return OP_SYMBOL.get(op, op)
+    sym = OP_SYMBOL.get(op, op)
+    ctx = node._ctx
+    try:
+        if not _is_array(node.data):
+            return sym
+        if op in ("+", "-", "*") and len(node.parents) == 1:  # an op with a plain number
+            return f"{sym} {_short(ctx)}" if op == "*" and ctx is not None else f"{sym} const"
+        if op in ("sum", "mean", "max", "min", "logsumexp"):
+            axes, keepdims = ctx[0], ctx[1]
+            args = [] if axes is None else [f"axis={_axes(axes)}"]
+            if keepdims:
+                args.append("keepdims")
+            return f"{op}({', '.join(args)})"
+        if op in ("softmax", "log_softmax", "stack"):
+            return f"{op}(axis={_axes(ctx)})"
+        if op == "cat":
+            return f"cat(axis={_axes(ctx[0])})"
+        if op == "reshape":
+            return f"reshape{tuple(np.shape(node.data))}"
+        if op == "transpose":
+            perm = tuple(int(k) for k in np.argsort(ctx))
+            return ".T" if perm == (1, 0) else f"transpose{perm}"
+        if op == "getitem":
+            return _index_text(ctx[0])
+        if op == "clip":
+            return f"clip({', '.join('None' if v is None else _short(v) for v in ctx)})"
+        if op == "expand":
+            return f"expand{tuple(np.shape(node.data))}"
+        if op == "linear":
+            return "linear  x·Wᵀ + b" if len(node.parents) == 3 else "linear  x·Wᵀ"
+    except (TypeError, IndexError, ValueError):  # an op whose context looks different: its name
+        pass
+    return sym
+
+
+def _axes(axes) -> str:
+    if isinstance(axes, tuple) and len(axes) == 1:
+        axes = axes[0]
+    return str(axes)
+
+
+def _index_text(key) -> str:
+    """`[:, 0]`, `[2:5]`, `[mask]`, `[idx]` for an index key."""
+    parts = key if isinstance(key, tuple) else (key,)
+    out = []
+    for p in parts:
+        if isinstance(p, slice):
+            text = ":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step))
+            out.append(text.rstrip(":") if p.step is None else text or ":")
+            if out[-1] == "":
+                out[-1] = ":"
+        elif p is None:
+            out.append("None")
+        elif p is Ellipsis:
+            out.append("...")
+        elif _is_array(p) and np.ndim(p) > 0:
+            out.append("mask" if np.asarray(p).dtype == bool else f"idx{tuple(np.shape(p))}")
+        else:
+            out.append(str(p))
+    return "[" + ", ".join(out) + "]"
 
 
 def _op_base(op: str) -> str:
@@ -551,7 +622,13 @@ def _formulas(node) -> tuple:
             n = float(op[2:])
         except ValueError:
             return ()
-        return (f"∂/∂x = {n:g}·x^{n - 1:g}",)
+        power = "1" if n == 1 else f"{n:g}·x" if n == 2 else f"{n:g}·x^{n - 1:g}"
+        return (f"∂/∂x = {power}",)
+    if len(node.parents) == 1 and op in ("+", "-", "*"):  # with a plain number c
+        if op == "*":
+            return ("∂/∂x = c",)
+        rsub = "rsub" in getattr(node._backward, "__name__", "")
+        return ("∂/∂x = −1",) if rsub else ("∂/∂x = 1",)
     return FORMULAS.get(base, ())
 
 
@@ -567,7 +644,7 @@ def _arg_names(node, formulas=False) -> tuple:
     names = ARG_NAMES.get(base)
     if names is not None and len(names) >= k:
         return names[:k]
-    return tuple(f"arg {i}" for i in range(k))
+    return tuple(f"#{i}" for i in range(k))
 
 
 def _describe(scene, i, with_grad=True) -> str:
@@ -588,12 +665,14 @@ def _describe(scene, i, with_grad=True) -> str:
     return "  ".join(parts)
 
 
-def _grad_text(g) -> str:
-    """'grad -6.0000' for a scalar; the values or the norm for an array."""
+def _grad_text(g, multiline: bool = False) -> str:
+    """'grad -6.0000' for a scalar; the values of a small array, else its norm."""
     if _is_array(g):
         a = np.asarray(g, dtype=float)
-        if a.size <= 6:
-            return "grad " + _brief(a)
+        if a.size == 1:
+            return f"grad {_short(a.reshape(()))}"
+        if a.size <= 8:
+            return "grad " + (_preview(a) if multiline else _brief(a))
         return f"‖grad‖ {_short(np.linalg.norm(a))}"
     return f"grad {_num(g)}"
 
@@ -917,13 +996,15 @@ def _node_label(scene, i, grad, state, flag, faded, partial, copy=False, receivi
         gtxt = ""
     tag = "" if name or role == "constant" else f'<FONT COLOR="#9ca3af" POINT-SIZE="9">#{i}</FONT>'
     if _is_array(node.data):
+        if state == "shown" and grad is not None:
+            gtxt = _grad_text(grad, multiline=True) + (" (so far)" if partial else "")
         a = np.asarray(node.data)
         head = f"<B>{_esc(name)}</B>  " if name else (tag + "  " if tag else "")
-        shape = "×".join(str(s) for s in a.shape) or "scalar"
+        shape = str(a.shape) if a.ndim else "scalar"
         rows = [f'<TD ALIGN="LEFT">{head}<FONT COLOR="#4b5563">{_esc(shape)} {_esc(a.dtype)}</FONT></TD>']
-        rows.append(f"<TD>{_esc(_preview(a))}</TD>")
+        rows.append(f'<TD BALIGN="LEFT">{_esc(_preview(a))}</TD>')
         if gtxt:
-            rows.append(f"<TD{grad_bg}>{_esc(gtxt)}</TD>")
+            rows.append(f'<TD BALIGN="LEFT"{grad_bg}>{_esc(gtxt)}</TD>')
         body = "<HR/>".join(f"<TR>{r}</TR>" for r in rows)
     else:
         row = []
@@ -1134,6 +1215,7 @@ def _draw_box(g, scene, unit, box_id, units, used_flags, backward):
     order = scene.order
     ops = sum(1 for i in members if order[i]._backward is not None)
     rows = []
+    worst = None
     if unit == "rest":
         rows.append(f"<B>⋯ {len(members)} more nodes</B>")
         rows.append(_esc("raise max_nodes to draw them, or pass model= / names= to box them by module"))
@@ -1159,16 +1241,20 @@ def _draw_box(g, scene, unit, box_id, units, used_flags, backward):
         if gs:
             flags = [scene.flag(x) for x in gs]
             line = f"parameter grads: max |g| {_short(max(_mag(x) for x in gs))}"
-            for flag, word in (("zero", "zero"), ("nonfinite", "nan/inf")):
+            for flag in ("zero", "vanishing", "exploding", "nonfinite"):  # worst last
                 k = sum(f == flag for f in flags)
                 if k:
-                    line += f" · {k} {word}"
+                    line += f" · {k} {'nan/inf' if flag == 'nonfinite' else flag}"
                     used_flags.add(flag)
+                    worst = flag
             rows.append(_esc(line))
+    border, width = GROUP_BORDER, 1
+    if worst is not None:
+        border, width = FLAG_STYLE[worst][1], 2
     body = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
     label = (
-        f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" STYLE="ROUNDED" '
-        f'BGCOLOR="{GROUP_FILL}" COLOR="{GROUP_BORDER}">{body}</TABLE>>'
+        f'<<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" STYLE="ROUNDED" '
+        f'BGCOLOR="{GROUP_FILL}" COLOR="{border}">{body}</TABLE>>'
     )
     g.node(box_id, label)
 
@@ -1201,10 +1287,11 @@ def _caption(scene, title, backward, roles, flags, legend, extras) -> str:
     if scene.pending and not backward:
         lines.append("grad —: gradients not computed yet; call backward() on the output to fill them")
     if backward:
-        notes = (
-            "red arrows carry the gradient from the output back to the inputs",
-            "edge label: local derivative × upstream grad = contribution",
-        )
+        notes = ["red arrows carry the gradient from the output back to the inputs"]
+        if _is_array(scene.root.data):
+            notes.append("edge label: the gradient that edge adds to its input (values, or the norm ‖·‖)")
+        else:
+            notes.append("edge label: local derivative × upstream grad = contribution")
         lines += [f'<FONT COLOR="{GRAD_EDGE}">{note}</FONT>' for note in notes]
     text = '<TD ALIGN="LEFT" VALIGN="TOP" BALIGN="LEFT">' + "<BR/>".join(lines) + "</TD>"
     if not legend:
