@@ -14,8 +14,9 @@ Semantics follow PyTorch where numpy has no say:
   batch costs nothing) and copies it when it does (training updates it in place).
 - Assigning `.data` of a tensor (`w.data -= lr * w.grad`) is detected: a backward through
   an op that ran before the assignment raises instead of reading the new values.
-  Writing into the array itself (`w.data[0] = 1`) is, as PyTorch's `.data`, not tracked;
-  the outputs of recorded ops are read-only arrays, so such writes fail for them.
+  So is an in-place operator on the array (`h.data -= 1`): on the result of an op, it
+  makes any later backward through that result raise. Writing single elements into the
+  array (`w.data[0] = 1`, `t.numpy()[...] = x`) is not tracked, as with PyTorch's `.data`.
 """
 
 from __future__ import annotations
@@ -77,9 +78,15 @@ class Tensor(engine.Node):
     # data, with in-place edit detection ----------------------------------------------
     def _set_data(self, value) -> None:
         global _epoch
-        if value is self._data and self._backward is None:  # `t.data -= ...` on a leaf
+        if value is self._data:  # `t.data -= ...`: the array was changed in place
             _epoch += 1
-            self._version = _epoch
+            self._version = _epoch  # ops that used the old values now refuse backward
+            if self._backward is not None:
+                self._backward = functools.partial(_changed_rule, self.op)
+                raise RuntimeError(
+                    f"data: the result of op '{self.op}' was changed in place; backward through "
+                    "it would use the changed values, so it now raises. Change a .detach()ed copy"
+                )
             return
         if self._backward is not None:
             raise RuntimeError(
@@ -400,7 +407,6 @@ def _make(data, a, b, op: str, rule, ctx=None) -> Tensor:
         out._backward = rule
         out._ctx = ctx
         out.requires_grad = True
-        data.flags.writeable = False  # backward reads it (or its parents' data); no writes
     else:
         out._oldest = _LEAF
         out._a = out._b = out._backward = out._ctx = None
@@ -422,7 +428,6 @@ def _make_n(data, parents: tuple, op: str, rule, ctx=None) -> Tensor:
         out._a, out._b = parents, engine.NARY
         out._backward, out._ctx = rule, ctx
         out.requires_grad = True
-        out._data.flags.writeable = False
     if _state.anomaly:
         _anomaly_forward(out, parents, ctx)
     return out
@@ -456,6 +461,13 @@ def _describe(t: Tensor) -> str:
     elif t.op:
         s += f" made by op '{t.op}'"
     return s
+
+
+def _changed_rule(op, ctx, g, out, *parents):
+    raise RuntimeError(
+        f"backward: the data of the result of op '{op}' was changed in place after the op ran; "
+        "its gradient would be wrong. Run the forward pass again"
+    )
 
 
 # anomaly mode ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from .grad_mode import state as _state
 from .tensor import Tensor, _const, _make, _make_n, _raw
 
 _ndarray = np.ndarray
+_add_reduce = np.add.reduce  # ndarray.sum without its Python wrapper (float arrays)
 
 
 # operands -----------------------------------------------------------------------------
@@ -409,7 +410,10 @@ def _astype_rule(ctx, g, out, a):
 def sum(a, axis=None, keepdims: bool = False):
     """sum over axis (None: all)"""
     axes = _norm_axes(axis, a._data.ndim, "sum")
-    data = a._data.sum(axis=axes, keepdims=keepdims)
+    x = a._data
+    data = (
+        _add_reduce(x, axes, None, None, keepdims) if x.dtype.kind == "f" else x.sum(axes, keepdims=keepdims)
+    )
     return _make(data, a, None, "sum", _sum_rule, (axes, keepdims))
 
 
@@ -427,8 +431,10 @@ def mean(a, axis=None, keepdims: bool = False):
     n = x.size if axes is None else int(np.prod([x.shape[i] for i in axes]))
     if n == 0:
         raise ValueError(f"mean: no elements to average (shape {x.shape}, axis {axis})")
-    data = x.sum(axis=axes, keepdims=keepdims) / n
-    return _make(data, a, None, "mean", _mean_rule, (axes, keepdims, n))
+    total = (
+        _add_reduce(x, axes, None, None, keepdims) if x.dtype.kind == "f" else x.sum(axes, keepdims=keepdims)
+    )
+    return _make(np.true_divide(total, n), a, None, "mean", _mean_rule, (axes, keepdims, n))
 
 
 def _mean_rule(ctx, g, out, a):
@@ -523,27 +529,23 @@ def _transpose_rule(inverse, g, out, a):
 # ======================================================================================
 # primitives: indexing and joining
 # ======================================================================================
-def _index_part(k):
-    if k.__class__ is Tensor:
-        return k._data
-    if isinstance(k, list):
-        return np.asarray(k)
-    return k
-
-
 def _normalize_index(key):
-    """Tensors and lists in an index become arrays; says whether indexing is basic."""
-    if key.__class__ is tuple:
-        key = tuple(_index_part(k) for k in key)
-        parts = key
-    else:
-        key = _index_part(key)
-        parts = (key,)
-    basic = all(
-        p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) and not isinstance(p, bool)
-        for p in parts
-    )
-    return key, basic
+    """Tensors and lists in an index become arrays; says whether indexing is basic (ints,
+    slices, None, ...: a view, no repeats) or advanced (arrays: repeats accumulate)."""
+    single = key.__class__ is not tuple
+    parts = [key] if single else list(key)
+    basic = True
+    for i, k in enumerate(parts):
+        c = k.__class__
+        if c is int or c is slice or k is None or k is Ellipsis:
+            continue
+        if c is Tensor:
+            k = parts[i] = k._data
+        elif c is list:
+            k = parts[i] = np.asarray(k)
+        if not isinstance(k, np.integer):
+            basic = False
+    return (parts[0] if single else tuple(parts)), basic
 
 
 def getitem(a, key):

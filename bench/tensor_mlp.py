@@ -12,6 +12,8 @@ Times are medians of many single steps.
 
 On machines that set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (a workaround for old OpenBLAS
 builds) run it with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` for numpy's real speed.
+On a machine shared with other busy processes, multi-threaded BLAS timings swing wildly
+(spinning worker threads lose their cores); `--threads 1` gives stable figures.
 """
 
 from __future__ import annotations
@@ -198,6 +200,7 @@ def peak_memory(sizes, batch, dtype, steps=100, lr=1e-3) -> dict:
     peaks = {}
     for name in ("numpy", "chainrule"):
         step, params, x, y = make_runners(sizes, batch, dtype, [name])[name]
+        step(params, x, y, lr)  # warm-up: one-off caches (numpy's and ours) are not the step's
         gc.collect()
         tracemalloc.start()
         for _ in range(steps):
@@ -241,14 +244,20 @@ def main(argv=None) -> int:
     ap.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--per-round", type=int, default=10)
-    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument(
+        "--threads", type=int, default=0, help="BLAS threads for numpy and torch (default: numpy's)"
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.rounds, args.per_round = 2, 3
     if args.torch_worker is not None:
         torch_worker(args.torch_worker, args.rounds, args.per_round, args.threads)
         return 0
-    threads = blas_threads()
+    threads = args.threads or blas_threads()
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
     torch_info = f"torch {torch.__version__} with {threads} threads" if torch is not None else "no torch"
     print(f"numpy {np.__version__} ({threads} BLAS threads), {torch_info}")
     print(f"median of {args.rounds * args.per_round} steps (x3 for the small MLP) each\n")
