@@ -67,6 +67,7 @@ class Node:
 
     _frees_graph = False  # Tensor frees a used graph unless told to retain it, as PyTorch does
     _keeps_every_grad = False  # Value: every node shows this pass's gradient after backward
+    _retains = False  # Tensor: a non-leaf that asked to keep its gradient (retain_grad())
 
     @property
     def is_leaf(self) -> bool:
@@ -179,7 +180,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                         wanted[id(node)] = g
                 elif keep_all and rule is not None:
                     node.grad = g
-                else:
+                elif rule is None or node._retains:  # Tensor: only leaves and retain_grad()
                     node._keep_grad(g)
             if rule is None:
                 continue
