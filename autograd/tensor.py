@@ -65,7 +65,10 @@ class Tensor(engine.Node):
     __hash__ = object.__hash__  # nodes are dict keys, while == compares elementwise
 
     def __init__(self, data, *, dtype=None, requires_grad: bool = False, label: str = ""):
-        self._data = _as_array(data, dtype, bool(requires_grad))
+        if data.__class__ is _ndarray and dtype is None and not requires_grad and data.dtype.kind == "f":
+            self._data = data  # wrapping a float array (a batch) costs nothing
+        else:
+            self._data = _as_array(data, dtype, bool(requires_grad))
         self.grad = None
         self.label = label
         self.op = ""
