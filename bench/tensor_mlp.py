@@ -166,7 +166,8 @@ def first_step(sizes, batch, dtype, names, lr=1e-2) -> dict:
     """name -> (loss, first weight matrix) after one step from the same start."""
     result = {}
     for name, (step, params, x, y) in make_runners(sizes, batch, dtype, names).items():
-        loss = float(step(params, x, y, lr))
+        out = step(params, x, y, lr)
+        loss = float(out.detach() if name == "torch" else out)
         w = params[0]
         result[name] = (loss, w.detach().numpy() if name == "torch" else np.asarray(w))
     return result
