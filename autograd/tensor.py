@@ -310,6 +310,8 @@ def _conform_slow(g, shape, dtype):
         key = (gshape, shape)
         plan = _unbroadcast_plans.get(key)
         if plan is None:
+            if len(_unbroadcast_plans) > 4096:  # many distinct shapes (varying batch sizes)
+                _unbroadcast_plans.clear()
             plan = _unbroadcast_plans[key] = _unbroadcast_plan(gshape, shape)
         axes, reshape = plan
         if axes:
