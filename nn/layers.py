@@ -34,7 +34,7 @@ __all__ = [
 
 
 def _tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if x.__class__ is Tensor or isinstance(x, Tensor) else Tensor(x)
 
 
 class Linear(Module):
@@ -51,7 +51,10 @@ class Linear(Module):
                 f"Linear: sizes must be positive, got in_features={in_features}, out_features={out_features}"
             )
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        # Stored column-major: then W.T is a row-major (in, out) matrix, x @ W.T is the
+        # fastest kind of BLAS product, and W's gradient arrives in W's layout. The shape,
+        # the values and the state dict are PyTorch's.
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype, order="F"))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters(rng)
 
@@ -65,10 +68,11 @@ class Linear(Module):
 
     def forward(self, x):
         x = _tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
-                f"Linear({self.in_features} -> {self.out_features}): input of shape {x.shape} has "
-                f"{x.shape[-1] if x.ndim else 'no'} features in its last dimension, expected "
+                f"Linear({self.in_features} -> {self.out_features}): input of shape {shape} has "
+                f"{shape[-1] if shape else 'no'} features in its last dimension, expected "
                 f"{self.in_features}"
             )
         return F.linear(x, self.weight, self.bias)

@@ -146,6 +146,24 @@ def test_second_order_gradients_through_parameters_match_torch():
     np.testing.assert_allclose(gg.data, ggt.numpy(), **TOL)
 
 
+@pytest.mark.parametrize("targets", ["indices", "probabilities"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_second_order_gradients_through_cross_entropy_match_torch(targets, reduction):
+    rng = np.random.default_rng(16)
+    z = rng.normal(size=(5, 4))
+    t = rng.integers(0, 4, 5) if targets == "indices" else _probs(rng, 5, 4) * rng.uniform(0.5, 2, (5, 1))
+    zo = Tensor(z, requires_grad=True)
+    (g,) = grad(F.cross_entropy(zo, t, reduction=reduction), [zo], create_graph=True)
+    (gg,) = grad((g * g * g).sum(), [zo])
+    zt = torch.tensor(z, requires_grad=True)
+    (gt,) = torch.autograd.grad(
+        TF.cross_entropy(zt, torch.from_numpy(t), reduction=reduction), [zt], create_graph=True
+    )
+    (ggt,) = torch.autograd.grad((gt * gt * gt).sum(), [zt])
+    np.testing.assert_allclose(g.data, gt.detach().numpy(), **TOL)
+    np.testing.assert_allclose(gg.data, ggt.numpy(), **TOL)
+
+
 # --------------------------------------------------------------------------- losses: one table
 def _logits(rng, n=6, c=4):
     return rng.normal(scale=2.0, size=(n, c))
