@@ -82,18 +82,19 @@ class Optimizer:
     @no_grad()
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        update, states = self._update, self.state
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
                 if g is None:
                     continue
-                if not isinstance(g, np.ndarray):  # a Tensor gradient left by create_graph=True
+                if g.__class__ is not np.ndarray:  # a Tensor gradient left by create_graph=True
                     g = np.asarray(g.data)
-                state = self.state.get(id(p))
+                state = states.get(id(p))
                 if state is None:
-                    state = self.state[id(p)] = {}
+                    state = states[id(p)] = {}
                 data = p.data
-                self._update(data, g, state, group)
+                update(data, g, state, group)
                 p.data = data  # an assignment, so in-place edit detection sees the update
 
     def _update(self, data: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
@@ -196,6 +197,9 @@ class SGD(Optimizer):
 
     def _update(self, data, g, state, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if not (wd or mu):  # plain SGD, the tutorials' update
+            data -= lr * g
+            return
         if wd:
             g = g + wd * data
         if mu:

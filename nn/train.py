@@ -8,6 +8,7 @@ scores a model, and `History` keeps the losses and accuracies and plots them.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -24,9 +25,10 @@ __all__ = ["History", "evaluate", "fit"]
 
 class History:
     """What happened during training: per epoch `train_loss`, `train_acc` (accumulated over
-    the epoch's batches), `val_loss`, `val_acc`, `lr`, `seconds`; per step `step_loss`."""
+    the epoch's batches), `val_loss`, `val_acc`, `lr`, `seconds` (training) and
+    `val_seconds` (validation); per step `step_loss`."""
 
-    FIELDS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
+    FIELDS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "val_seconds")
 
     def __init__(self) -> None:
         for name in self.FIELDS:
@@ -170,7 +172,13 @@ def _progress_bar(total: int, enabled):
         from tqdm.auto import tqdm
     except ImportError:
         from tqdm import tqdm
-    return tqdm(total=total, unit="step", dynamic_ncols=True)
+    size = {}
+    try:  # a terminal that reports a size of 0 x 0 (some pseudo-terminals) would get an empty bar
+        if not os.get_terminal_size(sys.stderr.fileno()).columns:
+            size = {"ncols": 80, "nrows": 24}
+    except (OSError, ValueError, AttributeError):
+        pass
+    return tqdm(total=total, unit="step", dynamic_ncols=not size, **size)
 
 
 # ------------------------------------------------------------------------------- loops
@@ -268,10 +276,12 @@ def fit(
                         bar.set_postfix_str(f"epoch {epoch}/{epochs}, loss {total / n:.4f}", refresh=False)
                 if step >= total_steps:
                     break
+            history.seconds.append(time.perf_counter() - start)
             history.steps_per_epoch.append(steps)
             history.train_loss.append(total / n)
             history.train_acc.append(correct / n if count_correct is not None else None)
             history.lr.append(optimizer.param_groups[0]["lr"])
+            start = time.perf_counter()
             if val_loader is not None:
                 scores = evaluate(model, loss_fn, val_loader, accuracy=accuracy)
                 history.val_loss.append(scores["loss"])
@@ -279,7 +289,7 @@ def fit(
             else:
                 history.val_loss.append(None)
                 history.val_acc.append(None)
-            history.seconds.append(time.perf_counter() - start)
+            history.val_seconds.append(time.perf_counter() - start)
             if scheduler is not None:
                 scheduler.step()
             if bar is not None:

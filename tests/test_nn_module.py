@@ -460,3 +460,29 @@ def test_file_of_another_model_raises_and_leaves_model_unchanged(tmp_path, other
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         nn.Linear(2, 2).load(tmp_path / "nope.npz")
+
+
+def test_registered_entries_are_plain_attributes_kept_in_step_with_the_registries():
+    net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    lin, bn = net[0], net[1]
+    assert vars(lin)["weight"] is lin._parameters["weight"]  # no __getattr__ detour on the hot path
+    net.load_state_dict({k: v + 1 for k, v in net.state_dict().items()})
+    assert bn.running_mean is bn._buffers["running_mean"] and bn.running_mean[0] == 1
+    net.double()
+    assert bn.running_var is bn._buffers["running_var"] and bn.running_var.dtype == np.float64
+    net[1] = nn.Tanh()
+    assert getattr(net, "1") is net._modules["1"] and isinstance(net[1], nn.Tanh)
+    del lin.bias
+    assert "bias" not in vars(lin) and "bias" not in lin._parameters
+
+
+def test_linear_weight_layout_survives_loading_and_casting():
+    """Linear keeps W column-major (W.T row-major, the fast BLAS layout); loads and casts keep it."""
+    lin = nn.Linear(4, 3)
+    assert lin.weight.data.flags["F_CONTIGUOUS"]
+    lin.load_state_dict({"weight": np.arange(12.0).reshape(3, 4), "bias": np.zeros(3)})
+    assert lin.weight.data.flags["F_CONTIGUOUS"]
+    np.testing.assert_array_equal(lin.state_dict()["weight"], np.arange(12.0).reshape(3, 4))
+    assert lin.double().weight.data.flags["F_CONTIGUOUS"]
+    lin(np.ones((2, 4))).sum().backward()
+    assert lin.weight.grad.shape == (3, 4) and lin.weight.grad.flags["F_CONTIGUOUS"]

@@ -184,6 +184,7 @@ def test_fit_learns_two_moons_and_records_history():
     assert h.train_acc[-1] > 0.95 and h.val_acc[-1] > 0.95
     assert h.train_loss[-1] < h.train_loss[0] / 5
     assert h.lr[:11] == [0.02] * 10 + [0.01] and h.lr[-1] == 0.02 * 0.25
+    assert len(h.seconds) == len(h.val_seconds) == 30 and min(h.seconds) > 0 and min(h.val_seconds) > 0
     scores = nn.evaluate(model, nn.CrossEntropyLoss(), (xv, yv))
     assert scores["accuracy"] == pytest.approx(h.val_acc[-1])
     assert scores["loss"] == pytest.approx(h.val_loss[-1])
@@ -374,3 +375,25 @@ def test_step_after_forward_is_detected_by_backward():
     opt.step()
     with pytest.raises(RuntimeError, match="was assigned after the op ran"):
         stale.backward()
+
+
+def test_mnist_bench_smoke_run():
+    """bench/bench_mnist.py --quick: the three trainings run and agree (a guard against drift)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from nn.datasets import DatasetError, load_mnist
+
+    try:
+        load_mnist()
+    except DatasetError as exc:
+        pytest.skip(f"MNIST is not available here: {exc}")
+    script = Path(__file__).resolve().parents[1] / "bench" / "bench_mnist.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert "nn.fit / numpy (cpu time)" in result.stdout
+    gap = float(result.stdout.split("largest per-step loss difference, fit vs numpy: ")[1].split(";")[0])
+    assert gap < 1e-4  # the same training: float32 rounding apart, the same losses step by step
