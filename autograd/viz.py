@@ -844,6 +844,7 @@ def _build(
     if step is not None:
         step_grads, step_done, step_edges, current = step
     receiving = set(scene.parent_idx[current]) if current is not None else set()
+    done_ops = {i for i, _ in step_edges} if step is not None else set()
     used_roles: set = set()
     used_flags: set = set()
     labels: dict = {}
@@ -903,7 +904,8 @@ def _build(
                 continue
             source = f"n{j}" if uj is None else box[uj]
             if ui is not None or uj is not None:
-                box_edges[(source, target)] = box_edges.get((source, target), 0) + 1
+                count, live = box_edges.get((source, target), (0, False))
+                box_edges[(source, target)] = (count + 1, live or order[j].requires_grad)
                 continue
             if (i, pos) in copies:
                 source = f"n{j}c{i}"  # one copy per consumer, however many times it uses j
@@ -920,16 +922,20 @@ def _build(
             attrs = {}
             if backward:
                 attrs = {"dir": "back", "color": GRAD_EDGE}
-                if step is not None and i not in step_grads:
-                    attrs["color"] = PENDING_EDGE
+                if step is not None and i not in done_ops:
+                    attrs.update(color=PENDING_EDGE, style="dashed")
             if on_path is not None:
                 attrs.update(_path_edge(i in on_path, i in on_path))
             g.edge(f"o{i}", f"n{i}", **attrs)
-    for (source, target), count in box_edges.items():
+    for (source, target), (count, live) in box_edges.items():
         attrs = {"label": _html(f"×{count}")} if count > 1 else {}
         if backward:
-            attrs.update(dir="back", color=GRAD_EDGE)
+            attrs.update(dir="back", color=GRAD_EDGE) if live else attrs.update(
+                color=PENDING_EDGE, style="dotted"
+            )
         g.edge(source, target, **attrs)
+    if len(labels) > 400:  # fewer layout passes: a big drawing in seconds, not tens of seconds
+        g.attr("graph", mclimit="0.2", nslimit="0.2")
     # title and legend -------------------------------------------------------------------
     extras = []
     if any(u is not None for u in units):

@@ -99,6 +99,15 @@ def test_golden_dot_for_lecture_expression():
     assert draw_graph(L).source == (GOLDEN / "viz_lecture_L.dot").read_text(encoding="utf-8")
 
 
+def test_golden_dot_for_backward_view():
+    """The lecture neuron's gradient flow with formulas (tests/golden/viz_neuron_backward.dot),
+    reviewed line by line: x1 gets w1 × do/dn = -3 × 0.5, w1 gets x1 × 0.5 = 1, w2 gets x2 × 0.5 = 0."""
+    *_, o = lecture_neuron()
+    o.backward()
+    src = draw_graph(o, direction="backward", formulas=True).source
+    assert src == (GOLDEN / "viz_neuron_backward.dot").read_text(encoding="utf-8")
+
+
 def test_before_backward_says_not_computed_instead_of_zeros():
     *_, L = lecture_L()
     src = draw_graph(L).source

@@ -188,3 +188,16 @@ def test_non_scalar_root_is_seeded_with_ones():
     y = x * 3.0
     src = draw_graph(y, grads=True).source
     assert "grad [3., 3., 3.]" in label_of(src, "n0")
+
+
+def test_drawing_reads_the_graph_and_changes_nothing():
+    model, x, loss = small_mlp()
+    loss.backward()
+    before = {n: p.grad.copy() for n, p in model.named_parameters()}
+    draw_graph(loss, model=model, direction="backward")
+    list(backward_steps(loss, model=model))
+    to_text(loss, model=model)
+    for n, p in model.named_parameters():
+        np.testing.assert_array_equal(p.grad, before[n])
+    with pytest.raises(RuntimeError, match="already used by a backward pass"):
+        loss.backward()  # the graph is still freed, as backward left it

@@ -1,0 +1,81 @@
+"""Time draw_graph plus graphviz's dot, to SVG, on big scalar graphs.
+
+Graphs: micrograd's demo MLP(2, [16, 16, 1]) on one sample (SVM max-margin loss plus 1e-4
+L2 over all 337 parameters, as in micrograd's demo), and a graph of over 2,000 nodes (the
+same MLP's data loss over three samples, no regulariser). Each is drawn three ways: as
+draw_graph draws it by default (boxes per module past max_nodes=150, with `model=`),
+without names (past 150 nodes, the 149 nearest the output and one box for the rest), and
+in full (max_nodes=None: every node, distant uses of a leaf drawn again beside the use).
+"build" is draw_graph itself (reading the graph, replaying gradients, writing DOT), "dot"
+is `Graph.pipe(format="svg")`. Median of several runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from autograd import Value, draw_graph, topological_order  # noqa: E402
+from nn.scalar import MLP  # noqa: E402
+
+
+def demo_loss(model, samples, regularise):
+    """micrograd's demo loss: mean SVM max-margin over the samples, plus 1e-4 L2 if asked."""
+    losses = []
+    for x0, x1, y in samples:
+        score = model([Value(x0, label="x0"), Value(x1, label="x1")])
+        losses.append((1 + -y * score).relu())
+    loss = sum(losses) * (1.0 / len(losses))
+    if regularise:
+        loss = loss + 1e-4 * sum(p * p for p in model.parameters())
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+def timed(fn, repeat):
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def bench(name, loss, model):
+    n = len(topological_order(loss))
+    print(f"\n{name}: {n} nodes")
+    print(f"  {'drawing':<34}{'drawn':>7}{'build':>9}{'dot':>9}{'total':>9}{'svg':>10}")
+    for what, kwargs, repeat in (
+        ("default, model= (module boxes)", {"model": model}, 5),
+        ("default, no names (nearest 150)", {}, 5),
+        ("backward view, model=", {"model": model, "direction": "backward"}, 5),
+        ("full, max_nodes=None", {"max_nodes": None}, 3),
+    ):
+        build, g = timed(lambda kw=kwargs: draw_graph(loss, **kw), repeat)
+        dot, svg = timed(lambda g=g: g.pipe(format="svg"), repeat)
+        drawn = sum(1 for line in g.source.splitlines() if line.startswith("\t") and " [label=<" in line)
+        drawn -= sum(1 for line in g.source.splitlines() if " -> " in line and " [label=<" in line)
+        print(f"  {what:<34}{drawn:>7}{build:>8.3f}s{dot:>8.3f}s{build + dot:>8.3f}s{len(svg) / 1e6:>8.2f}MB")
+
+
+def main():
+    if shutil.which("dot") is None:
+        print("graphviz's dot is not installed: apt-get install graphviz")
+        return 1
+    sample = [(1.0, -0.5, 1)]
+    model = MLP(2, [16, 16, 1], seed=1)
+    bench("micrograd demo MLP, one sample, hinge + L2", demo_loss(model, sample, True), model)
+    three = [(1.0, -0.5, 1), (-0.3, 0.8, -1), (0.4, 0.1, 1)]
+    model = MLP(2, [16, 16, 1], seed=2)
+    bench("over 2,000 nodes: the same MLP, three samples, hinge", demo_loss(model, three, False), model)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
