@@ -222,7 +222,8 @@ def _fused_cross_entropy(input: Tensor, probs, classes, reduction: str):
     total = e.sum(axis=1, keepdims=True)
     log_total = np.log(total[:, 0])
     if classes is not None:
-        per_row_sum = log_total.sum() - shifted[np.arange(n), classes].sum()
+        classes = (np.arange(n), classes)  # the (row, class) index of each target
+        per_row_sum = log_total.sum() - shifted[classes].sum()
         row_sums = None
     else:
         row_sums = probs.sum(axis=1, keepdims=True)
@@ -237,16 +238,17 @@ def _fused_cross_entropy(input: Tensor, probs, classes, reduction: str):
 def _cross_entropy_rule(ctx, g, out, z):
     p, classes, probs, row_sums, scale = ctx
     if z.__class__ is np.ndarray:
+        c = float(g) * scale  # a Python number keeps the float32 arrays float32
         if classes is not None:  # softmax minus one-hot, without building the one-hot matrix
-            d = p * (g * scale)
-            d[np.arange(len(d)), classes] -= g * scale
+            d = p * c
+            d[classes] -= c
             return (d,)
-        return ((p * row_sums - probs) * (g * scale),)
+        return ((p * row_sums - probs) * c,)
     # create_graph: through a softmax node, so that the gradient has a graph of its own
     p = z.softmax(axis=1)
     if classes is not None:
         probs = np.zeros(p.shape, dtype=p.dtype)
-        probs[np.arange(len(probs)), classes] = 1
+        probs[classes] = 1
     else:
         p = p * row_sums
     return ((p - probs) * (g * scale),)
