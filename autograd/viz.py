@@ -53,14 +53,12 @@ FADED = "#c0c0c0"
 FONT = "Helvetica"
 
 # How an op is drawn: symbol, and the names of its arguments when their order matters.
-OP_SYMBOL = {"*": "×", "-": "−", "/": "÷", "neg": "−x"}
-COMMUTATIVE = {"+", "*", "add", "mul", "maximum", "minimum"}
+OP_SYMBOL = {"*": "×", "-": "−"}
+COMMUTATIVE = {"+", "*", "maximum"}
 ARG_NAMES = {
     "**": ("base", "exponent"),
     "@": ("A", "B"),
-    "matmul": ("A", "B"),
     "-": ("a", "b"),
-    "/": ("numerator", "denominator"),
     "where": ("where true", "where false"),
     "linear": ("x", "weight", "bias"),
 }
@@ -77,14 +75,12 @@ FORMULAS = {
     "relu": ("∂/∂x = 1 if x > 0 else 0",),
     "abs": ("∂/∂x = sign(x)",),
     "@": ("∂L/∂A = G·Bᵀ", "∂L/∂B = Aᵀ·G"),
-    "matmul": ("∂L/∂A = G·Bᵀ", "∂L/∂B = Aᵀ·G"),
     "sum": ("∂L/∂x = G broadcast back to x's shape",),
     "mean": ("∂L/∂x = G / n, broadcast back",),
     "max": ("∂L/∂x = G at the maximum, 0 elsewhere",),
     "min": ("∂L/∂x = G at the minimum, 0 elsewhere",),
     "reshape": ("∂L/∂x = G reshaped back",),
     "transpose": ("∂L/∂x = G transposed back",),
-    ".T": ("∂L/∂x = Gᵀ",),
     "-": ("∂/∂a = 1", "∂/∂b = −1"),
     "maximum": ("∂/∂a = 1 where a ≥ b", "∂/∂b = 1 where b > a"),
     "where": ("∂L/∂a = G where cond", "∂L/∂b = G where not cond"),
@@ -262,8 +258,10 @@ class _Scene:
             for i, n in enumerate(order):
                 if not n.requires_grad:
                     continue
-                g = n.grad if use_stored else None
-                if g is None or (use_stored and not _is_array(n.data) and i in replayed and n.grad == 0):
+                g = _stored_grad(n) if use_stored else None
+                # None: a Tensor intermediate keeps no grad. 0 on a Value the replay reaches
+                # with a gradient: zeroed since (zero_grad), so show this pass's value.
+                if g is None or (not _is_array(g) and g == 0 and replayed.get(i, 0) != 0):
                     g = replayed.get(i, g)
                 self.grads[i] = g
 
@@ -327,17 +325,18 @@ def _names(names, model):
     modules: dict[str, str] = {}
     if model is not None:
         named = getattr(model, "named_parameters", None)
-        walked_params, walked_modules = _walk(model)
-        if callable(named):
+        named_modules = getattr(model, "named_modules", None)
+        if callable(named) and callable(named_modules):
             for n, p in named():
                 params.setdefault(id(p), n)
-        else:
-            params.update(walked_params)
-        named_modules = getattr(model, "named_modules", None)
-        if callable(named_modules):
             modules = {n: type(m).__name__ for n, m in named_modules()}
-        else:
-            modules = walked_modules
+        else:  # duck typing: parameters are the nodes its attributes hold (nn.scalar.MLP)
+            walked_params, modules = _walk(model)
+            if callable(named):
+                for n, p in named():
+                    params.setdefault(id(p), n)
+            else:
+                params = walked_params
     if names is not None:
         items = names.items() if isinstance(names, Mapping) else names
         for k, v in items:
@@ -403,12 +402,18 @@ def _backward_ran(root, order) -> bool:
 
 
 def _holds_grad(node) -> bool:
-    g = node.grad
+    g = _stored_grad(node)
     if g is None:
         return False
     if _is_array(g):
         return True
     return g != 0
+
+
+def _stored_grad(node):
+    """A node's .grad as plain data (after backward(create_graph=True) it is itself a node)."""
+    g = node.grad
+    return g.data if isinstance(g, Node) else g
 
 
 def _replay(order):
@@ -422,7 +427,7 @@ def _replay(order):
     errors: dict = {}
     steps: list = []
     index = {id(n): i for i, n in enumerate(order)}
-    with no_grad():
+    with no_grad(), np.errstate(all="ignore"):  # nan and inf are drawn in red, not warned about
         for i in range(len(order) - 1, -1, -1):
             node = order[i]
             rule = node._backward
@@ -592,10 +597,8 @@ def _index_text(key) -> str:
     out = []
     for p in parts:
         if isinstance(p, slice):
-            text = ":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step))
-            out.append(text.rstrip(":") if p.step is None else text or ":")
-            if out[-1] == "":
-                out[-1] = ":"
+            start, stop = ("" if v is None else str(v) for v in (p.start, p.stop))
+            out.append(f"{start}:{stop}" + ("" if p.step is None else f":{p.step}"))
         elif p is None:
             out.append("None")
         elif p is Ellipsis:
@@ -879,7 +882,7 @@ def _build(
         u = units[i]
         if u is not None:
             if box[u] == f"g{i}":
-                _draw_box(g, scene, u, box[u], units, used_flags, backward)
+                _draw_box(g, scene, u, box[u], units, used_flags)
             continue
         labels[i] = node_label(i)
         g.node(f"n{i}", labels[i], tooltip=_tooltip(_describe(scene, i)))
@@ -930,9 +933,10 @@ def _build(
     for (source, target), (count, live) in box_edges.items():
         attrs = {"label": _html(f"×{count}")} if count > 1 else {}
         if backward:
-            attrs.update(dir="back", color=GRAD_EDGE) if live else attrs.update(
-                color=PENDING_EDGE, style="dotted"
-            )
+            if live:
+                attrs.update(dir="back", color=GRAD_EDGE)
+            else:  # into a constant: no gradient flows there
+                attrs.update(color=PENDING_EDGE, style="dotted")
         g.edge(source, target, **attrs)
     if len(labels) > 400:  # fewer layout passes: a big drawing in seconds, not tens of seconds
         g.attr("graph", mclimit="0.2", nslimit="0.2")
@@ -1215,7 +1219,7 @@ def _unit_names(units) -> dict:
     return ids
 
 
-def _draw_box(g, scene, unit, box_id, units, used_flags, backward):
+def _draw_box(g, scene, unit, box_id, units, used_flags):
     """One box for a collapsed module, chain or remainder: what it holds and its gradients."""
     members = [i for i, u in enumerate(units) if u == unit]
     order = scene.order

@@ -437,3 +437,23 @@ def test_bad_arguments():
         draw_graph(x, grads="yes")
     with pytest.raises(TypeError, match="Value or Tensor"):
         draw_graph(3.0)
+
+
+def test_grads_that_are_nodes_and_zeroed_grads():
+    x = Value(2.0, label="x")
+    y = x**3
+    y.backward(create_graph=True)  # x.grad is a Value now
+    assert isinstance(x.grad, Value)
+    assert "grad 12.0000" in label_of(draw_graph(y).source, "n0")  # 3 x^2
+    z = Value(2.0, label="z")
+    w = z * z
+    w.backward()
+    z.grad = 0.0  # zero_grad() after the step: the drawing still shows this graph's gradient
+    assert "grad 4.0000" in label_of(draw_graph(w).source, "n0")
+
+
+def test_a_lone_leaf():
+    x = Value(1.0, label="x")
+    src = draw_graph(x).source
+    assert node_ids(src) == ["n0"] and "<B>x</B>" in src
+    assert to_text(x).splitlines()[-1] == "x  data 1.0000  grad not computed yet  (output)"

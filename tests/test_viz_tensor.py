@@ -201,3 +201,10 @@ def test_drawing_reads_the_graph_and_changes_nothing():
         np.testing.assert_array_equal(p.grad, before[n])
     with pytest.raises(RuntimeError, match="already used by a backward pass"):
         loss.backward()  # the graph is still freed, as backward left it
+
+
+def test_grads_made_with_create_graph():
+    model, x, loss = small_mlp()
+    loss.backward(create_graph=True)  # .grad are Tensors with their own graph
+    src = draw_graph(loss, model=model).source
+    assert "grad [[4., 8.],<BR/> [4., 8.],<BR/> [0., 0.]]" in label_of(src, "n1")
