@@ -95,6 +95,16 @@ def _broadcast_to(x, shape):
     return out
 
 
+def _masked(g, mask):
+    """g where mask is true, else 0. For arrays: the mask cast once and multiplied in place,
+    which avoids numpy's casting buffer for float * bool (half the transient memory)."""
+    if g.__class__ is Tensor:
+        return g * mask
+    m = mask.astype(g.dtype)
+    m *= g
+    return m
+
+
 def _kept_shape(shape: tuple, axes) -> tuple:
     """The shape of a reduction over `axes` with keepdims=True."""
     if axes is None:
@@ -326,7 +336,7 @@ def relu(a):
 
 
 def _relu_rule(ctx, g, out, a):
-    return (g * (_raw(a) > 0),)
+    return (_masked(g, _raw(a) > 0),)
 
 
 def abs(a):
@@ -353,7 +363,7 @@ def _clip_rule(ctx, g, out, a):
         inside &= x >= lo
     if hi is not None:
         inside &= x <= hi
-    return (g * inside,)
+    return (_masked(g, inside),)
 
 
 def where(cond, a, b):
