@@ -1,6 +1,6 @@
 """chainrule's nn: modules, layers, losses, optimizers, data and training, with PyTorch's names."""
 
-from . import data, datasets, functional, init, optim
+from . import data, datasets, functional, init, optim, scalar
 from .init import manual_seed
 from .layers import (
     MLP,
@@ -51,4 +51,5 @@ __all__ = [
     "init",
     "manual_seed",
     "optim",
+    "scalar",
 ]
