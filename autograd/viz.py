@@ -842,6 +842,7 @@ def _build(
     box = _unit_names(units)
     copies = _distant_uses(scene, units)
     on_path = _path_to_output(scene, highlight)
+    targets = {scene.index[id(t)] for t in _as_list(highlight)}
     step_grads = step_done = step_edges = None
     current = None
     if step is not None:
@@ -874,7 +875,8 @@ def _build(
         used_roles.add(scene.roles[i])
         partial = step is not None and i in step_grads and i not in step_done
         faded = on_path is not None and i not in on_path
-        return _node_label(scene, i, grad, state, flag, faded, partial, copy, i in receiving)
+        outlined = i in receiving or i in targets
+        return _node_label(scene, i, grad, state, flag, faded, partial, copy, outlined)
 
     # nodes: in topological order, each op node right after the node it makes ----------
     for i in range(n):
@@ -947,7 +949,8 @@ def _build(
     if copies:
         extras.append(("#ffffff", "#6b7280", "dashed: same node, drawn again"))
     if title is None and on_path is not None:
-        title = f"computation graph of {scene.name(n - 1)}: paths from the highlighted nodes"
+        kind = "gradient flow" if backward else "computation graph"
+        title = f"{kind} of {scene.name(n - 1)}: paths from the highlighted nodes"
     g.attr("graph", label=_caption(scene, title, backward, used_roles, used_flags, legend, extras))
     return g
 
@@ -982,7 +985,7 @@ def _html(inner: str) -> str:
     return f"<{_esc(inner)}>"
 
 
-def _node_label(scene, i, grad, state, flag, faded, partial, copy=False, receiving=False) -> str:
+def _node_label(scene, i, grad, state, flag, faded, partial, copy=False, outlined=False) -> str:
     """An HTML table: name, data (or shape, dtype, preview) and grad, coloured by role."""
     node = scene.order[i]
     role = scene.roles[i]
@@ -990,7 +993,7 @@ def _node_label(scene, i, grad, state, flag, faded, partial, copy=False, receivi
     width = "2" if role == "output" else "1"
     if flag:
         border, width = FLAG_STYLE[flag][1], "2"
-    if receiving:
+    if outlined:
         border, width = HIGHLIGHT, "2"
     if faded:
         fill, border = "#fafafa", FADED
@@ -1103,16 +1106,21 @@ def _edge_attrs(scene, i, pos, j, argname, backward, locals_, upstream, on_path,
 def _path_edge(src_on, dst_on) -> dict:
     if src_on and dst_on:
         return {"color": HIGHLIGHT, "penwidth": "2.5"}
-    return {"color": FADED}
+    return {"color": FADED, "fontcolor": FADED}
+
+
+def _as_list(highlight) -> list:
+    if highlight is None:
+        return []
+    return list(highlight) if isinstance(highlight, (list, tuple, set)) else [highlight]
 
 
 def _path_to_output(scene, highlight):
     """Indices of the highlighted nodes and everything computed from them (their paths to the output)."""
     if highlight is None:
         return None
-    targets = highlight if isinstance(highlight, (list, tuple, set)) else [highlight]
     on: set = set()
-    for t in targets:
+    for t in _as_list(highlight):
         i = scene.index.get(id(t))
         if i is None:
             raise ValueError("draw_graph: highlight= is not a node of this graph")
