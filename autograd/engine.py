@@ -163,7 +163,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     _mark_consumers(roots, token)
     for r, s in zip(roots, seeds):
         r._g = s if r._g is None else r._g + s
-    ready = [r for r in dict.fromkeys(roots) if r._n == 0]
+    ready = [r for r in (roots if len(roots) == 1 else dict.fromkeys(roots)) if r._n == 0]
     conform = roots[0]._conform if roots[0]._conform_needed else None
     keep_all = roots[0]._keeps_every_grad
     released = []
