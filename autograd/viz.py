@@ -96,6 +96,8 @@ FORMULAS = {
     "cross_entropy": ("∂L/∂z = (softmax(z) − onehot(y)) · G / N",),
 }
 
+COMPACT_FROM = 500  # drawn nodes past which ops go inside their result nodes and dot works less
+
 _GRAPH_CLASS = None
 
 
@@ -840,6 +842,8 @@ def _build(
     n = len(order)
     units = _units(scene, max_nodes)
     box = _unit_names(units)
+    # A very big drawing folds each op into the node it makes: half the shapes for dot to place.
+    compact = sum(1 for u in units if u is None) > COMPACT_FROM
     copies = _distant_uses(scene, units)
     on_path = _path_to_output(scene, highlight)
     targets = {scene.index[id(t)] for t in _as_list(highlight)}
@@ -887,8 +891,12 @@ def _build(
                 _draw_box(g, scene, u, box[u], units, used_flags)
             continue
         labels[i] = node_label(i)
+        if node._backward is not None and compact:  # the op as the node's first cell
+            labels[i] = labels[i].replace(
+                "<TR>", f'<TR><TD BGCOLOR="{OP_FILL}"><B>{_esc(_op_text(node))}</B></TD>', 1
+            )
         g.node(f"n{i}", labels[i], tooltip=_tooltip(_describe(scene, i)))
-        if node._backward is not None:
+        if node._backward is not None and not compact:
             faded = on_path is not None and i not in on_path
             _draw_op(g, scene, i, formulas, faded, current == i)
     # edges ------------------------------------------------------------------------------
@@ -899,7 +907,7 @@ def _build(
         if node._backward is None:
             continue
         ui = units[i]
-        target = f"o{i}" if ui is None else box[ui]
+        target = (f"n{i}" if compact else f"o{i}") if ui is None else box[ui]
         args = _arg_names(node, formulas)
         locals_ = _local_derivatives(node) if backward else None
         upstream = grad_of(i) if backward else None
@@ -923,7 +931,7 @@ def _build(
                 scene, i, pos, j, args[pos], backward, locals_, upstream, on_path, step_edges, current
             )
             g.edge(source, target, **attrs)
-        if ui is None:
+        if ui is None and not compact:
             attrs = {}
             if backward:
                 attrs = {"dir": "back", "color": GRAD_EDGE}
@@ -940,7 +948,7 @@ def _build(
             else:  # into a constant: no gradient flows there
                 attrs.update(color=PENDING_EDGE, style="dotted")
         g.edge(source, target, **attrs)
-    if len(labels) > 400:  # fewer layout passes: a big drawing in seconds, not tens of seconds
+    if len(labels) > COMPACT_FROM:  # fewer layout passes: a big drawing in seconds, not tens of seconds
         g.attr("graph", mclimit="0.2", nslimit="0.2")
     # title and legend -------------------------------------------------------------------
     extras = []
