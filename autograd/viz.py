@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import textwrap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -245,7 +246,7 @@ class _Scene:
 
         ran = _backward_ran(root, order)
         self.show_grads = grads is True or (grads == "auto" and ran)
-        self.pending = grads == "auto" and not ran
+        self.pending = grads == "auto" and not ran and root.requires_grad
         self.seed = None
         self.contrib: dict = {}
         self.errors: dict = {}
@@ -1072,7 +1073,8 @@ def _draw_op(g, scene, i, formulas, faded, current):
             rows.append(f'<FONT POINT-SIZE="9">{_esc(f)}</FONT>')
     err = scene.errors.get(i)
     if err:
-        rows.append(f'<FONT POINT-SIZE="9" COLOR="{FLAG_STYLE["nonfinite"][1]}">{_esc(err[:60])}</FONT>')
+        for line in textwrap.wrap(err, 40)[:4]:
+            rows.append(f'<FONT POINT-SIZE="9" COLOR="{FLAG_STYLE["nonfinite"][1]}">{_esc(line)}</FONT>')
     if faded:
         fill, border = "#fafafa", FADED
     label = "<" + "<BR/>".join(rows) + ">"

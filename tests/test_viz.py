@@ -459,3 +459,20 @@ def test_a_lone_leaf():
     src = draw_graph(x).source
     assert node_ids(src) == ["n0"] and "<B>x</B>" in src
     assert to_text(x).splitlines()[-1] == "x  data 1.0000  grad not computed yet  (output)"
+
+
+def test_a_rule_that_fails_is_shown_not_raised():
+    x = Value(0.0, label="x")
+    r = x.sqrt()  # its derivative at 0 is infinite: the engine's rule raises
+    src = draw_graph(r, grads=True).source
+    assert "ZeroDivisionError: sqrt: the derivative" in label_of(src, "o1")
+
+
+def test_graph_without_grad_has_no_pending_note():
+    from autograd import no_grad
+
+    with no_grad():
+        y = Value(2.0, label="x") * 3
+    src = draw_graph(y).source  # made under no_grad: one node with no history and no grad
+    assert node_ids(src) == ["n0"]
+    assert "not computed yet" not in src and "grad" not in label_of(src, "n0")
