@@ -703,11 +703,13 @@ def _compare(ufunc, symbol):
 
 def argmax(a, axis=None, keepdims: bool = False):
     """index of the largest element (the first, at ties), as an int64 tensor"""
+    axis = None if axis is None else _norm_axis(axis, a._data.ndim, "argmax")
     return _const(np.argmax(a._data, axis=axis, keepdims=keepdims))
 
 
 def argmin(a, axis=None, keepdims: bool = False):
     """index of the smallest element (the first, at ties), as an int64 tensor"""
+    axis = None if axis is None else _norm_axis(axis, a._data.ndim, "argmin")
     return _const(np.argmin(a._data, axis=axis, keepdims=keepdims))
 
 

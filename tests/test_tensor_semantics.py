@@ -486,6 +486,7 @@ def test_anomaly_lets_propagated_infinities_through():
         (lambda: ag.where(np.ones(3, bool), leaf(np.ones(2)), 0.0), "where: condition (3,)"),
         (lambda: leaf(np.ones(2)) / 0, "division by the number 0"),
         (lambda: leaf(np.ones(2)).clip(), "clip: give lo, hi or both"),
+        (lambda: leaf(np.ones((2, 3))).argmax(axis=2), "argmax: axis 2 is out of range"),
     ],
 )
 def test_errors_name_the_op_and_shapes(fn, message):
