@@ -532,10 +532,15 @@ def _brief(x) -> str:
     if a.size == 1:
         return _short(a.reshape(()))
     if a.size <= 6:
-        return np.array2string(a.astype(float), precision=3, separator=", ", suppress_small=True).replace(
-            "\n", ""
-        )
+        return _values(a).replace("\n", "")
     return f"‖·‖ {_short(np.linalg.norm(a.astype(float)))}"
+
+
+def _values(a) -> str:
+    """A small array's values, one line per row; a column (n, 1) as a transposed row."""
+    if a.ndim == 2 and a.shape[1] == 1 and a.shape[0] > 1:
+        return _values(a[:, 0]) + "ᵀ"
+    return np.array2string(a.astype(float), precision=3, separator=", ", suppress_small=True)
 
 
 def _preview(a) -> str:
@@ -544,7 +549,7 @@ def _preview(a) -> str:
     if a.dtype.kind not in "fiub":
         return f"{a.size} values"
     if a.size <= 8:
-        return np.array2string(a.astype(float), precision=3, separator=", ", suppress_small=True)
+        return _values(a)
     f = a.astype(float)
     return f"min {_short(np.min(f))} · mean {_short(np.mean(f))} · max {_short(np.max(f))}"
 
@@ -959,7 +964,7 @@ def _build(
         extras.append(("#ffffff", "#6b7280", "dashed: same node, drawn again"))
     if title is None and on_path is not None:
         kind = "gradient flow" if backward else "computation graph"
-        title = f"{kind} of {scene.name(n - 1)}: paths from the highlighted nodes"
+        title = f"{kind} of {_root_name(scene)}: paths from the highlighted nodes"
     g.attr("graph", label=_caption(scene, title, backward, used_roles, used_flags, legend, extras))
     return g
 
@@ -1306,10 +1311,15 @@ def _repeated_children(scene, path, member_groups) -> str:
     return ""
 
 
+def _root_name(scene) -> str:
+    root = scene.order[-1]
+    return scene.param_names.get(id(root)) or root.label or "the output"
+
+
 def _caption(scene, title, backward, roles, flags, legend, extras) -> str:
     """The graph's label: title and notes on the left, a colour legend on the right."""
     if title is None:
-        root_name = scene.name(len(scene.order) - 1)
+        root_name = _root_name(scene)
         title = f"gradient flow of {root_name}" if backward else f"computation graph of {root_name}"
     lines = [f"<B>{_esc(title)}</B>"]
     if scene.pending and not backward:

@@ -208,3 +208,11 @@ def test_grads_made_with_create_graph():
     loss.backward(create_graph=True)  # .grad are Tensors with their own graph
     src = draw_graph(loss, model=model).source
     assert "grad [[4., 8.],<BR/> [4., 8.],<BR/> [0., 0.]]" in label_of(src, "n1")
+
+
+def test_column_vectors_print_as_transposed_rows():
+    w = Tensor(np.array([[1.0], [2.0], [3.0]]), requires_grad=True, label="w")
+    y = (w * 2.0).sum()
+    y.backward()
+    text = label_of(draw_graph(y).source, "n0")
+    assert "[1., 2., 3.]ᵀ" in text and "grad [2., 2., 2.]ᵀ" in text
