@@ -162,7 +162,9 @@ def backward_steps(
     legend: bool = True,
 ) -> Iterator:
     """One picture per step of the backward pass: the seed, then one op at a time in
-    reverse topological order, each showing the gradients accumulated so far."""
+    reverse topological order, each showing the gradients accumulated so far, the op
+    being processed and the nodes it sends gradient to. Every picture draws every node:
+    meant for graphs small enough to read (a neuron, a layer), not for a whole network."""
     scene = _Scene(root, names, model, True, True, 1e-6, 1e3, stored=False)
     steps = scene.steps
     total = len(steps)
@@ -765,6 +767,11 @@ def _graph_class():
         def to_text(self) -> str:
             """The indented text tree of the graph this picture shows."""
             return self._text
+
+        def copy(self):
+            other = super().copy()
+            other._text = self._text
+            return other
 
         def save(self, path) -> Path:
             """Write the picture; the suffix chooses the format (.svg, .png, .pdf, .dot/.gv)."""

@@ -476,3 +476,10 @@ def test_graph_without_grad_has_no_pending_note():
     src = draw_graph(y).source  # made under no_grad: one node with no history and no grad
     assert node_ids(src) == ["n0"]
     assert "not computed yet" not in src and "grad" not in label_of(src, "n0")
+
+
+def test_graph_copy_keeps_everything():
+    *_, L = lecture_L()
+    g = draw_graph(L)
+    c = g.copy()
+    assert type(c) is type(g) and c.source == g.source and c.to_text() == g.to_text()
