@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from autograd import Tensor
-from autograd.tensor import _make, _make_n  # the engine's node constructors, for the two fused ops
+from autograd import fused as _fused
 
 from . import init
 
@@ -44,30 +44,8 @@ def _tensor(x) -> Tensor:
 
 # ------------------------------------------------------------------------------ activations
 def linear(x, weight, bias=None):
-    """x @ weight.T + bias
-
-    For a batch of rows (x of shape (N, in)) this is one fused node rather than three
-    (transpose, matmul, add): the MNIST benchmark spends a tenth of a step on the extra
-    nodes. Its gradients are the ones the three would give: g @ W, (x.T @ g).T and sum(g).
-    """
-    x = _tensor(x)
-    if x.ndim != 2 or weight.ndim != 2:
-        out = x @ weight.T
-        return out if bias is None else out + bias
-    data = x.data @ weight.data.T
-    if bias is None:
-        return _make(data, x, weight, "linear", _linear_rule, (x.requires_grad, weight.requires_grad, False))
-    data += bias.data  # into the fresh matmul result: no second array
-    need = (x.requires_grad, weight.requires_grad, bias.requires_grad)
-    return _make_n(data, (x, weight, bias), "linear", _linear_rule, need)
-
-
-def _linear_rule(need, g, out, x, w, b=None):
-    return (
-        g @ w if need[0] else None,
-        (x.T @ g).T if need[1] else None,  # column-major, as Linear stores W: no copy on the way to W.grad
-        g.sum(axis=0) if need[2] else None,
-    )
+    """x @ weight.T + bias (one fused node for a batch of rows)"""
+    return _fused.linear(x, weight, bias)
 
 
 def relu(x):
@@ -202,56 +180,12 @@ def cross_entropy(input, target, reduction: str = "mean"):
         _same_shape(input, target, "cross_entropy")
         target = _values(target, input)
         if reduction != "none" and not isinstance(target, Tensor):
-            return _fused_cross_entropy(input, target, None, reduction)
+            return _fused.softmax_cross_entropy(input, target, None, reduction)
         return _reduce(-(target * input.log_softmax(axis=1)).sum(axis=1), reduction)
     t = _class_indices(input, target, "cross_entropy")
     if reduction != "none":
-        return _fused_cross_entropy(input, None, t, reduction)
+        return _fused.softmax_cross_entropy(input, None, t, reduction)
     return -input.log_softmax(axis=1)[np.arange(len(t)), t]
-
-
-def _fused_cross_entropy(input: Tensor, probs, classes, reduction: str):
-    """cross_entropy reduced to a number, as one node: loss_i = logsumexp(z_i) - sum_j T_ij z_ij
-    with T the one-hot rows of `classes` or the given `probs`; the gradient is
-    (softmax(z) * sum_j T_ij - T) * g / n, with no log_softmax, indexing, neg and mean nodes
-    in between (the same value and gradient as that composition)."""
-    z = input.data
-    n = len(z)
-    shifted = z - z.max(axis=1, keepdims=True)  # e^(z - max) cannot overflow
-    e = np.exp(shifted)
-    total = e.sum(axis=1, keepdims=True)
-    log_total = np.log(total[:, 0])
-    if classes is not None:
-        classes = (np.arange(n), classes)  # the (row, class) index of each target
-        per_row_sum = log_total.sum() - shifted[classes].sum()
-        row_sums = None
-    else:
-        row_sums = probs.sum(axis=1, keepdims=True)
-        per_row_sum = (log_total * row_sums[:, 0]).sum() - (probs * shifted).sum()
-    scale = 1 / n if reduction == "mean" else 1
-    loss = np.asarray(per_row_sum * scale, dtype=z.dtype)
-    e /= total  # softmax(z), kept for the backward pass
-    ctx = (e, classes, probs, row_sums, scale)
-    return _make(loss, input, None, "cross_entropy", _cross_entropy_rule, ctx)
-
-
-def _cross_entropy_rule(ctx, g, out, z):
-    p, classes, probs, row_sums, scale = ctx
-    if z.__class__ is np.ndarray:
-        c = float(g) * scale  # a Python number keeps the float32 arrays float32
-        if classes is not None:  # softmax minus one-hot, without building the one-hot matrix
-            d = p * c
-            d[classes] -= c
-            return (d,)
-        return ((p * row_sums - probs) * c,)
-    # create_graph: through a softmax node, so that the gradient has a graph of its own
-    p = z.softmax(axis=1)
-    if classes is not None:
-        probs = np.zeros(p.shape, dtype=p.dtype)
-        probs[classes] = 1
-    else:
-        p = p * row_sums
-    return ((p - probs) * (g * scale),)
 
 
 def nll_loss(input, target, reduction: str = "mean"):
