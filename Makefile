@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint install dot bench clean
+.PHONY: demo scalar-demo test lint install dot bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,15 @@ dot:
 	  else echo "graphviz's dot is missing and this user cannot apt-get install it: run 'apt-get install graphviz' as root (macOS: brew install graphviz)"; exit 1; fi; }
 
 demo: install dot
-	$(PY) examples/demo.py
+	$(PY) examples/mnist_demo.py
+
+scalar-demo: install dot
+	$(PY) examples/scalar_demo.py
+
+# Jupyter Lab on the notebooks (installed on first use: it is large and the tests do not need it).
+lab: install
+	$(PY) -m pip install --quiet jupyterlab
+	$(VENV)/bin/jupyter lab notebooks/
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -34,7 +42,7 @@ test: install dot lint
 	$(PY) -m pytest -q
 
 bench: install
-	$(PY) -m pip install --quiet ".[bench]"
+	$(PY) -m pip install --quiet -e ".[bench]" torch==2.13.0
 	$(PY) bench/run_all.py
 
 clean:

@@ -1,4 +1,7 @@
-"""chainrule's demo: the micrograd README expression, its graph, and a scalar MLP on two moons."""
+"""The scalar demo: the micrograd README expression, its graph, and a Value MLP on two moons.
+
+    python examples/scalar_demo.py
+"""
 
 from __future__ import annotations
 
