@@ -1157,9 +1157,10 @@ def _units(scene, max_nodes) -> list:
     """For each node: None (drawn as itself) or the key of the box that stands for it.
 
     Past `max_nodes`: nodes are boxed by module (the deepest module level whose boxes
-    and the distinct edges between them both fit),
-    chains of one op (a Python `sum`, a dot product) become one box each, and if that is
-    still too many, the nodes nearest the output are kept and the rest folded into one box.
+    and the distinct edges between them both fit), chains of one op (a Python `sum`, a
+    dot product) become one box each; if that is still too many, boxes are found from
+    the graph's shape (`_blocks`), and last the nodes nearest the output are kept and the
+    rest folded into one box.
     """
     n = len(scene.order)
     if max_nodes is None or n <= max_nodes:
@@ -1176,6 +1177,9 @@ def _units(scene, max_nodes) -> list:
             return _chains(scene, _truncate(groups, d))
         if d == 1:  # even whole top-level modules are too many: keep them, fold the rest
             break
+    units = _blocks(scene, units)  # what names could not box, the graph's shape may
+    if _count(units) <= max_nodes:
+        return units
     keys = [f"n{i}" if u is None else u for i, u in enumerate(units)]
     parents_of: dict = {}
     for i in range(n):
@@ -1236,8 +1240,87 @@ def _chains(scene, units, shortest: int = 3) -> list:
     for e, ms in members.items():
         if len(ms) >= shortest:
             for i in ms:
-                units[i] = f"c:{e}"
+                units[i] = f"c:{e}:{len(ms)}"
     return units
+
+
+def _blocks(scene, units) -> list:
+    """Boxes found from the graph's shape alone, for graphs drawn without names.
+
+    A chain box (see `_chains`, here from two ops on) takes in what only it uses: its
+    direct inputs (the products of a dot product) and their leaves, and the one-input op
+    applied to its result (the activation). A parameter joins the box of its first use.
+    Boxes alike in ops and fed by the same boxes or nodes (the neurons of a layer) then
+    become one box of `k alike blocks`.
+    """
+    order, consumers, parent_idx = scene.order, scene.consumers, scene.parent_idx
+    n = len(order)
+    units = _chains(scene, units, shortest=2)
+    members: dict = {}
+    for i, u in enumerate(units):
+        if u is not None and u.startswith("c:"):
+            members.setdefault(u, []).append(i)
+
+    def only_used_by(j, u):
+        return units[j] is None and j != n - 1 and all(units[c] == u for c, _ in consumers.get(j, ()))
+
+    for u, ms in members.items():
+        inputs = {
+            j for m in ms for j in parent_idx[m] if order[j]._backward is not None and only_used_by(j, u)
+        }
+        for j in sorted(inputs):
+            units[j] = u
+        for j in sorted({p for i in inputs for p in parent_idx[i] if order[p]._backward is None}):
+            if only_used_by(j, u):
+                units[j] = u
+        uses = consumers.get(int(u.split(":")[1]), ())
+        if len(uses) == 1:
+            c = uses[0][0]
+            if c != n - 1 and units[c] is None and len(parent_idx[c]) == 1:
+                units[c] = u
+    # alike boxes fed by the same nodes or boxes (leaves needing grad aside: those are
+    # each block's own parameters, or inputs all blocks share) become one box; repeated,
+    # as merging boxes makes the boxes they feed alike in turn
+    while True:
+        keys = [i if u is None else u for i, u in enumerate(units)]
+        shape: dict = {}
+        for i, u in enumerate(units):
+            if u is not None and u[0] in "cb":
+                ops, feeds = shape.setdefault(u, ({}, set()))
+                if order[i]._backward is not None:
+                    ops[order[i].op] = ops.get(order[i].op, 0) + 1
+                feeds.update(
+                    keys[j]
+                    for j in parent_idx[i]
+                    if keys[j] != u and not (order[j]._backward is None and order[j].requires_grad)
+                )
+        alike: dict = {}
+        for u, (ops, feeds) in shape.items():
+            k = _blocks_in(u)
+            per_block = tuple(sorted((op, c // k) for op, c in ops.items()))
+            alike.setdefault((per_block, frozenset(feeds)), []).append(u)
+        merged = {}
+        for group in alike.values():
+            if len(group) > 1:
+                first = min(int(u.split(":")[1]) for u in group)
+                merged.update({u: f"b:{first}:{sum(map(_blocks_in, group))}" for u in group})
+        if not merged:
+            break
+        units = [merged.get(u, u) for u in units]
+    # a parameter joins the box of its first use when it is used once there, or when all
+    # its uses are in that box and it has no label (a labelled input such as x0 stays out)
+    for j, node in enumerate(order):
+        if units[j] is None and node._backward is None and node.requires_grad and j in consumers:
+            first = units[min(c for c, _ in consumers[j])]
+            uses = [units[c] == first for c, _ in consumers[j]]
+            if first is not None and (sum(uses) == 1 or (all(uses) and not node.label)):
+                units[j] = first
+    return units
+
+
+def _blocks_in(unit) -> int:
+    """How many alike blocks a box holds: k for 'b:first:k', 1 for a chain."""
+    return int(unit.split(":")[2]) if unit.startswith("b:") else 1
 
 
 def _unit_names(units) -> dict:
@@ -1260,12 +1343,23 @@ def _draw_box(g, scene, unit, box_id, units, used_flags):
         rows.append(f"<B>⋯ {len(members)} more nodes</B>")
         rows.append(_esc("raise max_nodes to draw them, or pass model= / names= to box them by module"))
     elif unit.startswith("c:"):
-        last = int(unit[2:])
-        rows.append(f"<B>{_esc(_op_text(order[last]))} ×{ops}</B>  <I>chained</I>")
-        rows.append(_esc(f"one result from {ops + 1} inputs (like a Python sum)"))
+        _, last, length = unit.split(":")
+        last, length = int(last), int(length)
+        rows.append(f"<B>{_esc(_op_text(order[last]))} ×{length}</B>  <I>chained</I>")
+        if ops == length:
+            rows.append(_esc(f"one result from {length + 1} inputs (like a Python sum)"))
+        else:
+            chain_op = _op_text(order[last])
+            rows.append(_esc("and its inputs: " + _op_summary(order, members, 1, (chain_op, length))))
+        worst = _param_rows(scene, members, rows, used_flags)
         g_last = scene.grads[last]
         if g_last is not None:
             rows.append(_esc(f"result {_grad_text(g_last)}"))
+    elif unit.startswith("b:"):
+        k = int(unit.split(":")[2])
+        rows.append(f"<B>{k} alike blocks</B>  <I>same inputs, same ops</I>")
+        rows.append(_esc("each: " + _op_summary(order, members, k)))
+        worst = _param_rows(scene, members, rows, used_flags)
     else:
         path = unit[2:]
         kind = scene.modules.get(path)
@@ -1277,17 +1371,7 @@ def _draw_box(g, scene, unit, box_id, units, used_flags):
         params = [i for i in members if scene.roles[i] == "parameter"]
         n_par = sum(int(np.size(order[i].data)) for i in params)
         rows.append(_esc(f"{ops} ops · {n_par} parameters" if params else f"{ops} ops"))
-        gs = [scene.grads[i] for i in params if scene.grads[i] is not None]
-        if gs:
-            flags = [scene.flag(x) for x in gs]
-            line = f"parameter grads: max |g| {_short(max(_mag(x) for x in gs))}"
-            for flag in ("zero", "vanishing", "exploding", "nonfinite"):  # worst last
-                k = sum(f == flag for f in flags)
-                if k:
-                    line += f" · {k} {'nan/inf' if flag == 'nonfinite' else flag}"
-                    used_flags.add(flag)
-                    worst = flag
-            rows.append(_esc(line))
+        worst = _param_rows(scene, members, rows, used_flags, count=False)
     border, width = GROUP_BORDER, 1
     if worst is not None:
         border, width = FLAG_STYLE[worst][1], 2
@@ -1297,6 +1381,40 @@ def _draw_box(g, scene, unit, box_id, units, used_flags):
         f'BGCOLOR="{GROUP_FILL}" COLOR="{border}">{body}</TABLE>>'
     )
     g.node(box_id, label)
+
+
+def _op_summary(order, members, k, less=None) -> str:
+    """'2 ×, 2 +, relu' per block: the ops of `members` divided among `k` alike blocks
+    (less `less = (op, count)`, the chain's own ops)."""
+    counts: dict = {}
+    for i in members:
+        if order[i]._backward is not None:
+            t = _op_text(order[i])
+            counts[t] = counts.get(t, 0) + 1
+    if less is not None:
+        counts[less[0]] -= less[1]
+    return ", ".join(t if c == k else f"{c // k} {t}" for t, c in counts.items() if c > 0)
+
+
+def _param_rows(scene, members, rows, used_flags, count=True):
+    """Rows on the leaves that need grad inside a box; returns the worst gradient flag."""
+    leaves = [i for i in members if scene.order[i]._backward is None and scene.order[i].requires_grad]
+    if count and leaves:
+        rows.append(_esc(f"{sum(int(np.size(scene.order[i].data)) for i in leaves)} parameters inside"))
+    gs = [scene.grads[i] for i in leaves if scene.grads[i] is not None]
+    if not gs:
+        return None
+    worst = None
+    flags = [scene.flag(x) for x in gs]
+    line = f"parameter grads: max |g| {_short(max(_mag(x) for x in gs))}"
+    for flag in ("zero", "vanishing", "exploding", "nonfinite"):  # worst last
+        k = sum(f == flag for f in flags)
+        if k:
+            line += f" · {k} {'nan/inf' if flag == 'nonfinite' else flag}"
+            used_flags.add(flag)
+            worst = flag
+    rows.append(_esc(line))
+    return worst
 
 
 def _repeated_children(scene, path, member_groups) -> str:

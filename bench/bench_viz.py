@@ -4,7 +4,7 @@ Graphs: micrograd's demo MLP(2, [16, 16, 1]) on one sample (SVM max-margin loss 
 L2 over all 337 parameters, as in micrograd's demo), and a graph of over 2,000 nodes (the
 same MLP's data loss over three samples, no regulariser). Each is drawn three ways: as
 draw_graph draws it by default (boxes per module past max_nodes=150, with `model=`),
-without names (past 150 nodes, the 149 nearest the output and one box for the rest), and
+without names (boxes found from the graph's shape: `16 alike blocks` per layer), and
 in full (max_nodes=None: every node, distant uses of a leaf drawn again beside the use).
 "build" is draw_graph itself (reading the graph, replaying gradients, writing DOT), "dot"
 is `Graph.pipe(format="svg")`. Median of several runs. Past 500 drawn nodes each op is
@@ -14,12 +14,13 @@ Recorded on the development machine (2 CPUs shared with other jobs, graphviz 2.4
 
     micrograd demo MLP, one sample, hinge + L2: 1666 nodes
       default, model= (module boxes)         27 drawn   0.06 s total
-      default, no names (nearest 150)       295 drawn   0.15 s
+      default, no names (alike blocks)       27 drawn   0.05 s
       backward view, model=                  27 drawn   0.07 s
-      full, max_nodes=None                 2012 drawn   0.70 s   (4.5 MB of SVG)
+      full, max_nodes=None                 2012 drawn   0.65 s   (4.5 MB of SVG)
     over 2,000 nodes: the same MLP, three samples, hinge: 2284 nodes
       default, model= (module boxes)         39 drawn   0.06 s
-      full, max_nodes=None                 2357 drawn   1.45 s   (5.9 MB of SVG)
+      default, no names (alike blocks)       33 drawn   0.06 s
+      full, max_nodes=None                 2357 drawn   1.26 s   (5.9 MB of SVG)
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def bench(name, loss, model):
     print(f"  {'drawing':<34}{'drawn':>7}{'build':>9}{'dot':>9}{'total':>9}{'svg':>10}")
     for what, kwargs, repeat in (
         ("default, model= (module boxes)", {"model": model}, 5),
-        ("default, no names (nearest 150)", {}, 5),
+        ("default, no names (alike blocks)", {}, 5),
         ("backward view, model=", {"model": model, "direction": "backward"}, 5),
         ("full, max_nodes=None", {"max_nodes": None}, 3),
     ):

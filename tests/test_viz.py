@@ -388,16 +388,52 @@ def test_big_graph_collapses_per_module_with_repeated_blocks():
     assert "×256" in src  # 16 x 16 edges from layer 0 into layer 1, drawn as one
 
 
-def test_big_graph_without_names_keeps_the_nodes_nearest_the_output():
+def test_big_graph_without_names_finds_alike_blocks():
     from nn.scalar import MLP
 
     model = MLP(2, [16, 16, 1], seed=1)
     loss = micrograd_demo_loss(model)
-    src = draw_graph(loss, max_nodes=60).source
+    loss.backward()
+    src = draw_graph(loss).source  # no model: the neurons are found from the graph's shape
     ids = node_ids(src)
-    assert len([i for i in ids if i.startswith(("n", "g"))]) <= 60
-    assert "more nodes</B>" in src and "n1661" in ids  # the output is always drawn
-    assert len(draw_graph(loss, max_nodes=None).source) > len(src)
+    assert len(ids) <= 150
+    blocks = [label_of(src, i) for i in ids if "alike blocks</B>" in label_of(src, i)]
+    assert len(blocks) == 2 and all("<B>16 alike blocks</B>" in b for b in blocks)
+    # a layer-0 neuron: w0*x0 + w1*x1 + b (2 products, 2 adds), relu; 3 parameters each
+    first = next(b for b in blocks if "each: 2 ×, 2 +, relu" in b)
+    second = next(b for b in blocks if "each: 16 ×, 16 +, relu" in b)
+    assert "48 parameters inside" in first and "272 parameters inside" in second
+    assert "and its inputs: 337 ×" in src  # the regulariser's sum took in its p * p terms
+    assert "×256" in src  # every layer-0 neuron feeds every layer-1 neuron
+
+
+def test_alike_blocks_across_samples_merge():
+    from nn.scalar import MLP
+
+    model = MLP(2, [16, 16, 1], seed=2)
+    scores = [
+        model([Value(a, label="x0"), Value(b, label="x1")]) for a, b in ((1, -0.5), (-0.3, 0.8), (0.4, 0.1))
+    ]
+    loss = sum((1 + -y * s).relu() for y, s in zip((1, -1, 1), scores)) * (1 / 3)
+    loss.backward()
+    src = draw_graph(loss).source
+    # 16 neurons x 3 samples per hidden layer, 3 output neurons; parameters inside their first block
+    assert "<B>48 alike blocks</B>" in src and "each: 2 ×, 2 +, relu" in src
+    assert "each: 16 ×, 16 +, relu" in src and "<B>3 alike blocks</B>" in src
+    assert src.count("<B>x0</B>") == 3  # labelled inputs stay visible
+
+
+def test_big_graph_without_structure_keeps_the_nodes_nearest_the_output():
+    x = Value(0.1, label="x")
+    y = x
+    for _ in range(100):  # *, tanh, + in turn: no chain of one op, no alike blocks
+        y = (y * 0.9).tanh() + x
+    y.label = "y"
+    src = draw_graph(y, max_nodes=40).source
+    ids = node_ids(src)
+    assert len([i for i in ids if "c" not in i[1:] and i.startswith(("n", "g"))]) <= 40
+    assert "more nodes</B>" in src and "n400" in ids  # the output is always drawn
+    assert len(draw_graph(y, max_nodes=None).source) > len(src)
 
 
 def test_long_chains_collapse_and_deep_graphs_build_iteratively():
