@@ -131,8 +131,10 @@ def draw_graph(
         (by replaying the backward rules), False hides them.
     formulas: print each op's local derivative formula inside the op node.
     highlight: a node (or list of nodes) whose path to the output is drawn in colour.
-    max_nodes: past this many nodes the drawing collapses per module (with `model` or
-        `names`) and finally keeps the nodes nearest the output; None draws everything.
+    max_nodes: past this many nodes the drawing collapses: per module with `model` or
+        `names` (`Layer` boxes saying `Neuron ×16`), chains of one op (a Python sum) into
+        one box, alike blocks with the same inputs into one box (`16 alike blocks`), and
+        last keeps the nodes nearest the output. None draws everything.
     vanishing / exploding: gradient magnitudes (max |g|) flagged by colour.
     """
     if direction not in ("forward", "backward"):

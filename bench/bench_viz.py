@@ -2,10 +2,10 @@
 
 Graphs: micrograd's demo MLP(2, [16, 16, 1]) on one sample (SVM max-margin loss plus 1e-4
 L2 over all 337 parameters, as in micrograd's demo), and a graph of over 2,000 nodes (the
-same MLP's data loss over three samples, no regulariser). Each is drawn three ways: as
+same MLP's data loss over three samples, no regulariser). Each is drawn four ways: as
 draw_graph draws it by default (boxes per module past max_nodes=150, with `model=`),
-without names (boxes found from the graph's shape: `16 alike blocks` per layer), and
-in full (max_nodes=None: every node, distant uses of a leaf drawn again beside the use).
+without names (boxes found from the graph's shape: `16 alike blocks` per layer), the
+backward view, and in full (max_nodes=None: every node, distant uses of a leaf drawn again beside the use).
 "build" is draw_graph itself (reading the graph, replaying gradients, writing DOT), "dot"
 is `Graph.pipe(format="svg")`. Median of several runs. Past 500 drawn nodes each op is
 drawn as a cell of the node it makes (half the shapes for dot to place).
