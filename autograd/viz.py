@@ -183,7 +183,7 @@ def backward_steps(
         formulas=formulas,
         legend=legend,
         title=f"step 0/{total}: seed d{scene.name(root_i)}/d{scene.name(root_i)} = 1",
-        step=(dict(acc), _complete(scene, remaining, acc), done_edges.copy(), None),
+        step=(dict(acc), _complete(remaining, acc), done_edges.copy(), None),
     )
     for k, i in enumerate(steps, 1):
         node = scene.order[i]
@@ -207,7 +207,7 @@ def backward_steps(
             formulas=formulas,
             legend=legend,
             title=caption,
-            step=(dict(acc), _complete(scene, remaining, acc), done_edges.copy(), i),
+            step=(dict(acc), _complete(remaining, acc), done_edges.copy(), i),
         )
 
 
@@ -471,7 +471,7 @@ def _local_derivatives(node):
         return None
 
 
-def _complete(scene, remaining, acc) -> set:
+def _complete(remaining, acc) -> set:
     """Nodes whose gradient is final: every edge to a consumer has been processed."""
     return {j for j in acc if remaining.get(j, 0) <= 0}
 
