@@ -167,7 +167,7 @@ def backward_steps(
     reverse topological order, each showing the gradients accumulated so far, the op
     being processed and the nodes it sends gradient to. Every picture draws every node:
     meant for graphs small enough to read (a neuron, a layer), not for a whole network."""
-    scene = _Scene(root, names, model, True, True, 1e-6, 1e3, stored=False)
+    scene = _Scene(root, names, model, True, True, 1e-6, 1e3)
     steps = scene.steps
     total = len(steps)
     acc: dict[int, object] = {}
@@ -231,7 +231,7 @@ def to_text(
 class _Scene:
     """The graph read once: order, names, roles, gradients, modules."""
 
-    def __init__(self, root, names, model, grads, need_flow, vanishing, exploding, stored=True):
+    def __init__(self, root, names, model, grads, need_flow, vanishing, exploding):
         if not isinstance(root, Node):
             raise TypeError(f"draw_graph: expected a Value or Tensor, got {type(root).__name__}")
         self.root = root
@@ -248,7 +248,7 @@ class _Scene:
         self.roles = [self._role(i, n) for i, n in enumerate(order)]
         self._groups = None
 
-        ran = _backward_ran(root, order)
+        ran = _backward_ran(root)
         self.show_grads = grads is True or (grads == "auto" and ran)
         self.pending = grads == "auto" and not ran and root.requires_grad
         self.seed = None
@@ -258,19 +258,13 @@ class _Scene:
         replayed: dict = {}
         if (self.show_grads or need_flow) and root.requires_grad:
             self.seed, replayed, self.contrib, self.errors, self.steps = _replay(order)
-        # The gradient each node shows: what it holds after backward(), else the replay.
+        # Each node shows d(root)/d(node) for this graph, from the replay: a leaf's stored
+        # .grad may also hold other graphs' gradients, accumulated since its last zero_grad.
         self.grads: list = [None] * len(order)
         if self.show_grads or need_flow:
-            use_stored = stored and ran
             for i, n in enumerate(order):
-                if not n.requires_grad:
-                    continue
-                g = _stored_grad(n) if use_stored else None
-                # None: a Tensor intermediate keeps no grad. 0 on a Value the replay reaches
-                # with a gradient: zeroed since (zero_grad), so show this pass's value.
-                if g is None or (not _is_array(g) and g == 0 and replayed.get(i, 0) != 0):
-                    g = replayed.get(i, g)
-                self.grads[i] = g
+                if n.requires_grad:
+                    self.grads[i] = replayed.get(i)
 
     def _role(self, i, node):
         if i == len(self.order) - 1:
@@ -399,28 +393,10 @@ def _module_of(name: str) -> str | None:
     return ".".join(parts) or None
 
 
-def _backward_ran(root, order) -> bool:
-    """Whether a backward pass has filled gradients: the root or a leaf holds one."""
-    if _holds_grad(root):
-        return True
-    if getattr(root, "_released", False):
-        return True
-    return any(n._backward is None and n.requires_grad and _holds_grad(n) for n in order)
-
-
-def _holds_grad(node) -> bool:
-    g = _stored_grad(node)
-    if g is None:
-        return False
-    if _is_array(g):
-        return True
-    return g != 0
-
-
-def _stored_grad(node):
-    """A node's .grad as plain data (after backward(create_graph=True) it is itself a node)."""
-    g = node.grad
-    return g.data if isinstance(g, Node) else g
+def _backward_ran(root) -> bool:
+    """Whether a backward pass (or autograd.grad) has run from this root: the engine stamps
+    every node it visits with its pass."""
+    return root._pass is not None
 
 
 def _replay(order):
@@ -775,13 +751,13 @@ def _graph_class():
             other._text = self._text
             return other
 
-        def save(self, path) -> Path:
-            """Write the picture; the suffix chooses the format (.svg, .png, .pdf, .dot/.gv)."""
-            path = Path(path)
-            fmt = path.suffix.lower().lstrip(".")
-            if fmt in ("dot", "gv"):
-                path.write_text(self.source, encoding="utf-8")
-                return path
+        def save(self, filename=None, directory=None, *, skip_existing=False):
+            """Write the picture: .svg, .png or .pdf render in that format; .dot, .gv (or no
+            name) write the DOT source, as graphviz's own save(), which render() calls."""
+            fmt = Path(filename).suffix.lower().lstrip(".") if filename else ""
+            if fmt in ("", "dot", "gv"):
+                return Path(super().save(filename, directory, skip_existing=skip_existing))
+            path = Path(directory or "", filename)
             if fmt not in ("svg", "png", "pdf"):
                 raise ValueError(
                     f"save: cannot tell the format from {path.name!r}; use .svg, .png, .pdf or .dot"

@@ -519,3 +519,11 @@ def test_graph_copy_keeps_everything():
     g = draw_graph(L)
     c = g.copy()
     assert type(c) is type(g) and c.source == g.source and c.to_text() == g.to_text()
+
+
+def test_graphviz_render_still_works_beside_our_save(tmp_path):
+    a = Value(2.0, label="a")
+    graph = draw_graph(a * a)
+    out = graph.render(directory=tmp_path, format="svg")  # graphviz's API: save() + dot
+    assert Path(out).read_text().lstrip().startswith("<?xml")
+    assert graph.save(tmp_path / "g.dot").read_text() == graph.source

@@ -216,3 +216,13 @@ def test_column_vectors_print_as_transposed_rows():
     y.backward()
     text = label_of(draw_graph(y).source, "n0")
     assert "[1., 2., 3.]ᵀ" in text and "grad [2., 2., 2.]ᵀ" in text
+
+
+def test_a_leaf_shows_this_graphs_gradient_not_one_accumulated_from_another_graph():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    (w * 3).sum().backward()  # w.grad = [3, 3], from another graph
+    y = (w * 5).sum()
+    y.backward()  # w.grad accumulates to [8, 8]; this graph's d y / d w is [5, 5]
+    source = draw_graph(y).source
+    assert "grad [5., 5.]" in source
+    assert "grad [8., 8.]" not in source and "grad [3., 3.]" not in source
