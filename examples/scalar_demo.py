@@ -1,6 +1,6 @@
 """The scalar demo: the micrograd README expression, its graph, and a Value MLP on two moons.
 
-    python examples/scalar_demo.py
+python examples/scalar_demo.py
 """
 
 from __future__ import annotations
