@@ -756,7 +756,7 @@ def _graph_class():
             name) write the DOT source, as graphviz's own save(), which render() calls."""
             fmt = Path(filename).suffix.lower().lstrip(".") if filename else ""
             if fmt in ("", "dot", "gv"):
-                return Path(super().save(filename, directory, skip_existing=skip_existing))
+                return Path(super().save(filename, directory=directory, skip_existing=skip_existing))
             path = Path(directory or "", filename)
             if fmt not in ("svg", "png", "pdf"):
                 raise ValueError(
