@@ -13,9 +13,12 @@ a graph holds no reference cycle and is freed by reference counting alone.
 
 from __future__ import annotations
 
-from .grad_mode import enable_grad, no_grad
+from operator import attrgetter
+
+from .grad_mode import state as _state
 
 NARY = object()  # marks a node whose parents are a tuple in `_a`
+_data_of = attrgetter("_data")
 
 
 class Node:
@@ -95,6 +98,11 @@ class Node:
     _conform_needed = False
 
 
+# The `data` slot under a second name, shared by every node kind: Tensor shadows `data`
+# with a property that tracks assignments, and the engine reads the array directly.
+Node._data = Node.__dict__["data"]
+
+
 def topological_order(root: Node) -> list[Node]:
     """Every node reachable from `root`, parents before the nodes made from them.
 
@@ -158,49 +166,67 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     returned and no `.grad` is touched; otherwise each node keeps its gradient as its
     kind says (leaves accumulate).
     """
-    retain_graph = retain_graph or not roots[0]._frees_graph
+    root = roots[0]
+    free = root._frees_graph and not retain_graph
+    released = []
     token = object()
     _mark_consumers(roots, token)
-    for r, s in zip(roots, seeds):
-        r._g = s if r._g is None else r._g + s
-    ready = [r for r in (roots if len(roots) == 1 else dict.fromkeys(roots)) if r._n == 0]
-    conform = roots[0]._conform if roots[0]._conform_needed else None
-    keep_all = roots[0]._keeps_every_grad
-    released = []
+    if len(roots) == 1:
+        root._g = seeds[0]
+        ready = [root] if root._n == 0 else []
+    else:
+        for r, s in zip(roots, seeds):
+            r._g = s if r._g is None else r._g + s
+        ready = [r for r in dict.fromkeys(roots) if r._n == 0]
+    conform = root._conform if root._conform_needed else None
+    keep_all = root._keeps_every_grad
     pop, push = ready.pop, ready.append
-    with enable_grad() if create_graph else no_grad():
+    enabled = _state.enabled
+    _state.enabled = create_graph  # rules record a graph only for create_graph
+    try:
         while ready:
             node = pop()
             g = node._g
             node._g = None
             rule = node._backward
-            if g is not None:
-                if wanted is not None:
-                    if id(node) in wanted:
+            if rule is None:  # a leaf
+                if g is not None:
+                    if wanted is None:
+                        node._keep_grad(g)
+                    elif id(node) in wanted:
                         wanted[id(node)] = g
-                elif keep_all and rule is not None:
-                    node.grad = g
-                elif rule is None or node._retains:  # Tensor: only leaves and retain_grad()
-                    node._keep_grad(g)
-            if rule is None:
                 continue
             a, b = node._a, node._b
-            parents = (a,) if b is None else a if b is NARY else (a, b)
-            if g is not None:
-                if node._released:
-                    raise _release_error(node)
-                if create_graph:
-                    gs = rule(node._ctx, g, node, *parents)
-                elif b is None:
-                    gs = rule(node._ctx, g, node.data, a.data)
-                elif b is NARY:
-                    gs = rule(node._ctx, g, node.data, *[p.data for p in a])
-                else:
-                    gs = rule(node._ctx, g, node.data, a.data, b.data)
-                if not retain_graph:
-                    released.append(node)
+            if g is None:  # no gradient reached this node: its parents get none through it
+                for p in (a,) if b is None else a if b is NARY else (a, b):
+                    if p.requires_grad:
+                        p._n -= 1
+                        if not p._n:
+                            push(p)
+                continue
+            if wanted is not None:
+                if id(node) in wanted:
+                    wanted[id(node)] = g
+            elif keep_all:
+                node.grad = g
+            elif node._retains:  # Tensor: a non-leaf that asked with retain_grad()
+                node._keep_grad(g)
+            if node._released:
+                raise _release_error(node)
+            if create_graph:
+                parents = (a,) if b is None else a if b is NARY else (a, b)
+                gs = rule(node._ctx, g, node, *parents)
+            elif b is None:
+                parents = (a,)
+                gs = rule(node._ctx, g, node._data, a._data)
+            elif b is NARY:
+                parents = a
+                gs = rule(node._ctx, g, node._data, *map(_data_of, a))
             else:
-                gs = (None,) * len(parents)
+                parents = (a, b)
+                gs = rule(node._ctx, g, node._data, a._data, b._data)
+            if free:
+                released.append(node)
             for p, gp in zip(parents, gs):
                 if not p.requires_grad:
                     continue
@@ -213,6 +239,8 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 p._n = n
                 if not n:
                     push(p)
+    finally:
+        _state.enabled = enabled
     for node in released:
         node._released = True
     return wanted
