@@ -165,10 +165,14 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     With `wanted` (a dict id(node) -> None) the gradients of those nodes are collected and
     returned and no `.grad` is touched; otherwise each node keeps its gradient as its
     kind says (leaves accumulate).
+
+    Without `retain_graph` (Tensor) the graph is freed as the pass goes, as PyTorch frees
+    its saved tensors: once a node's rule has run, the node drops its parents and its
+    saved context, so an intermediate result that only the graph held is freed as soon
+    as the pass is past it, not when the caller lets go of the loss.
     """
     root = roots[0]
     free = root._frees_graph and not retain_graph
-    released = []
     token = object()
     _mark_consumers(roots, token)
     if len(roots) == 1:
@@ -225,8 +229,9 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             else:
                 parents = (a, b)
                 gs = rule(node._ctx, g, node._data, a._data, b._data)
-            if free:
-                released.append(node)
+            if free:  # this node's part of the graph is used up
+                node._a = node._b = node._ctx = None
+                node._released = True
             for p, gp in zip(parents, gs):
                 if not p.requires_grad:
                     continue
@@ -241,8 +246,6 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                     push(p)
     finally:
         _state.enabled = enabled
-    for node in released:
-        node._released = True
     return wanted
 
 

@@ -9,7 +9,8 @@ Semantics follow PyTorch where numpy has no say:
 - dtype follows numpy (NEP 50): float32 stays float32 with Python scalars; ints and bools
   become float64 unless `dtype=` says otherwise.
 - Only leaves and nodes that called `retain_grad()` keep `.grad`; leaves accumulate.
-- A backward pass frees the graph (a second one raises) unless `retain_graph=True`.
+- A backward pass frees the graph as it goes (a second one raises) unless
+  `retain_graph=True`: intermediate results that only the graph held go at once.
 - `Tensor(array)` shares the array's memory when the tensor needs no gradient (wrapping a
   batch costs nothing) and copies it when it does (training updates it in place).
 - Assigning `.data` of a tensor (`w.data -= lr * w.grad`) is detected: a backward through

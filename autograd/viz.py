@@ -4,7 +4,8 @@ Reads a graph, never changes it. graphviz is imported only when a picture is bui
 `to_text` and the rest of autograd work without it. Gradients a drawing shows come from
 the nodes themselves when they hold them (Value after `backward()`, Tensor leaves) and
 otherwise from replaying the backward rules on raw data, so a Tensor graph shows every
-intermediate gradient without `retain_grad()`.
+intermediate gradient without `retain_grad()`. A Tensor graph that `backward()` has freed
+(without `retain_graph=True`) has nothing left to draw, and the drawing says so.
 """
 
 from __future__ import annotations
@@ -236,6 +237,14 @@ class _Scene:
             raise TypeError(f"draw_graph: expected a Value or Tensor, got {type(root).__name__}")
         self.root = root
         self.order = order = topological_order(root)
+        freed = next((n for n in order if n._released), None)
+        if freed is not None:
+            what = "this graph" if freed is root else f"part of this graph (op '{freed.op}')"
+            raise RuntimeError(
+                f"draw_graph: a backward pass freed {what} as it went, as PyTorch frees its "
+                "saved tensors, so there is no graph left to draw; draw it before backward, or "
+                "call backward(retain_graph=True) to keep it and draw it with its gradients"
+            )
         self.index = {id(n): i for i, n in enumerate(order)}
         self.vanishing, self.exploding = vanishing, exploding
         self.param_names, self.modules = _names(names, model)

@@ -127,11 +127,12 @@ def test_only_leaves_and_retained_nodes_keep_grad():
     h = x * 3
     k = h * 2
     k.retain_grad()
+    assert x.is_leaf and not h.is_leaf and h.op == "*" and h.parents[0] is x
     k.sum().backward()
     assert h.grad is None
     np.testing.assert_allclose(k.grad, [1.0, 1.0])
     np.testing.assert_allclose(x.grad, [6.0, 6.0])
-    assert x.is_leaf and not h.is_leaf and h.op == "*" and h.parents[0] is x
+    assert not h.is_leaf and h.op == "*"  # still the result of an op, though backward freed its graph
 
 
 def test_leaf_grads_accumulate_and_can_be_reset():
@@ -506,6 +507,26 @@ def test_graph_is_freed_by_reference_counting_alone():
         y.backward()
         del h, y
         assert probe() is None
+    finally:
+        gc.enable()
+
+
+def test_backward_frees_what_only_the_graph_held_and_keeps_what_the_caller_holds():
+    gc.disable()
+    try:
+        x = leaf(np.ones((2, 3)))
+        w = leaf(np.ones((3, 4)))
+        out = (x @ w + 1.0).relu()
+        probe = weakref.ref(out.parents[0])  # x @ w + 1: no name but the graph's
+        loss = out.sum()
+        loss.backward()
+        assert probe() is None  # gone during backward, while loss and out still live
+        np.testing.assert_allclose(out.data, np.full((2, 4), 4.0))  # the caller's still hold data
+        assert loss.item() == 32.0 and out.op == "relu" and not out.is_leaf
+        loss = (x @ w).sum()
+        probe = weakref.ref(loss.parents[0])
+        loss.backward(retain_graph=True)
+        assert probe() is not None  # kept, for another backward or a drawing
     finally:
         gc.enable()
 

@@ -39,14 +39,14 @@ def small_mlp():
 def test_golden_dot_for_named_tensor_mlp():
     """The whole DOT text, reviewed line by line against the numbers in the module docstring."""
     model, x, loss = small_mlp()
-    loss.backward()
+    loss.backward(retain_graph=True)
     src = draw_graph(loss, model=model).source
     assert src == (GOLDEN / "viz_tensor_mlp.dot").read_text(encoding="utf-8")
 
 
 def test_tensor_nodes_show_name_shape_dtype_preview_and_every_grad():
     model, x, loss = small_mlp()
-    loss.backward()
+    loss.backward(retain_graph=True)
     src = draw_graph(loss, model=model).source
     # x, 0.weight, 0.bias, h, relu, 2.weight, 2.bias, out, out - 1, (out - 1)**2, loss
     assert len([i for i in node_ids(src) if i.startswith("n")]) == 11
@@ -68,7 +68,7 @@ def test_large_tensors_show_min_mean_max_and_grad_norm():
     rng = np.random.default_rng(0)
     w = Tensor(rng.standard_normal((20, 30)), requires_grad=True, label="w")
     y = (w * 2.0).sum()
-    y.backward()
+    y.backward(retain_graph=True)
     src = draw_graph(y).source
     data = w.data
     text = label_of(src, "n0")
@@ -83,8 +83,20 @@ def test_before_backward_and_with_retained_graph():
     model, x, loss = small_mlp()
     src = draw_graph(loss, model=model).source
     assert "grad —" in label_of(src, "n1") and "gradients not computed yet" in src
-    loss.backward()  # frees the graph; the drawing still replays the rules
+    loss.backward(retain_graph=True)  # the drawing replays the rules on the kept graph
     assert "grad [[4., 4., 0.]]" in label_of(draw_graph(loss, model=model).source, "n3")
+
+
+def test_a_graph_freed_by_backward_says_so():
+    model, x, _ = small_mlp()
+    hidden = model[1](model[0](x))
+    loss = ((model[2](hidden) - 1.0) ** 2).mean()
+    loss.backward()  # frees the graph as it goes, as PyTorch does
+    for draw in (draw_graph, to_text, lambda root: next(backward_steps(root))):
+        with pytest.raises(RuntimeError, match=r"freed this graph.*retain_graph=True"):
+            draw(loss)
+    with pytest.raises(RuntimeError, match="freed part of this graph"):
+        draw_graph((hidden * 2).sum())  # built on the freed graph
 
 
 def test_op_arguments_are_shown():
@@ -114,7 +126,7 @@ def test_non_commutative_tensor_ops_name_their_arguments():
 
 def test_backward_view_on_tensors_labels_contributions():
     model, x, loss = small_mlp()
-    loss.backward()
+    loss.backward(retain_graph=True)
     src = draw_graph(loss, model=model, direction="backward", formulas=True).source
     assert re.search(r"n2 -> o3 \[label=<<I>bias</I><BR/>\[4\., 4\., 0\.\]> ", src)
     assert "∂L/∂W = Gᵀ·x" in src and "∂/∂x = 2·x" in src
@@ -125,14 +137,14 @@ def test_broadcast_gradients_are_summed_back():
     x = Tensor(np.ones((4, 3)), requires_grad=True, label="x")
     b = Tensor(np.zeros(3), requires_grad=True, label="b")
     y = (x + b).sum()
-    y.backward()
+    y.backward(retain_graph=True)
     src = draw_graph(y).source
     assert "grad [4., 4., 4.]" in label_of(src, "n1")  # summed over the 4 broadcast rows
 
 
 def test_names_mapping_and_highlight_on_tensors():
     model, x, loss = small_mlp()
-    loss.backward()
+    loss.backward(retain_graph=True)
     names = dict(model.named_parameters())  # {name: tensor} works as well as {tensor: name}
     src = draw_graph(loss, names=names, highlight=model[2].weight).source
     assert "<B>2.weight</B>" in label_of(src, "n5")
@@ -143,14 +155,14 @@ def test_names_mapping_and_highlight_on_tensors():
 def test_flags_on_tensors():
     x = Tensor([-1.0, -2.0], requires_grad=True, label="x")
     y = x.relu().sum()
-    y.backward()
+    y.backward(retain_graph=True)
     src = draw_graph(y).source
     assert "dead: no gradient passes" in label_of(src, "o1")
     assert 'BGCOLOR="#d1d5db"' in label_of(src, "n0")  # all-zero gradient
     z = Tensor([1.0, 0.0], requires_grad=True, label="z")
     with np.errstate(all="ignore"):
         w = z.sqrt().sum()  # d sqrt / dx at 0 is inf
-        w.backward()
+        w.backward(retain_graph=True)
         src = draw_graph(w).source
     assert 'BGCOLOR="#fecaca"' in label_of(src, "n0")
 
@@ -165,7 +177,7 @@ def test_backward_steps_on_tensors():
 
 def test_to_text_on_tensors():
     model, x, loss = small_mlp()
-    loss.backward()
+    loss.backward(retain_graph=True)
     lines = to_text(loss, model=model).splitlines()
     assert lines[0] == "loss  () float32  4.  grad 1  <- mean()"
     assert "0.weight  (3, 2) float32" in "\n".join(lines)
@@ -176,7 +188,7 @@ def test_deep_tensor_model_collapses_per_module_and_flags_vanishing():
     model = nn.MLP([8] + [16] * 40 + [2])
     x = Tensor(np.ones((4, 8), np.float32), label="x")
     loss = model(x).sum()
-    loss.backward()
+    loss.backward(retain_graph=True)
     src = draw_graph(loss, model=model, max_nodes=60).source
     assert len(node_ids(src)) <= 60
     assert "<I>Linear</I>" in src and "272 parameters" in src  # 16 * 16 + 16
@@ -192,15 +204,18 @@ def test_non_scalar_root_is_seeded_with_ones():
 
 def test_drawing_reads_the_graph_and_changes_nothing():
     model, x, loss = small_mlp()
-    loss.backward()
+    loss.backward(retain_graph=True)
     before = {n: p.grad.copy() for n, p in model.named_parameters()}
     draw_graph(loss, model=model, direction="backward")
     list(backward_steps(loss, model=model))
     to_text(loss, model=model)
     for n, p in model.named_parameters():
         np.testing.assert_array_equal(p.grad, before[n])
+    loss.backward()  # the graph is still whole: drawing freed nothing
+    for n, p in model.named_parameters():
+        np.testing.assert_array_equal(p.grad, 2 * before[n])
     with pytest.raises(RuntimeError, match="already used by a backward pass"):
-        loss.backward()  # the graph is still freed, as backward left it
+        loss.backward()
 
 
 def test_grads_made_with_create_graph():
@@ -213,7 +228,7 @@ def test_grads_made_with_create_graph():
 def test_column_vectors_print_as_transposed_rows():
     w = Tensor(np.array([[1.0], [2.0], [3.0]]), requires_grad=True, label="w")
     y = (w * 2.0).sum()
-    y.backward()
+    y.backward(retain_graph=True)
     text = label_of(draw_graph(y).source, "n0")
     assert "[1., 2., 3.]ᵀ" in text and "grad [2., 2., 2.]ᵀ" in text
 
@@ -222,7 +237,7 @@ def test_a_leaf_shows_this_graphs_gradient_not_one_accumulated_from_another_grap
     w = Tensor([1.0, 2.0], requires_grad=True)
     (w * 3).sum().backward()  # w.grad = [3, 3], from another graph
     y = (w * 5).sum()
-    y.backward()  # w.grad accumulates to [8, 8]; this graph's d y / d w is [5, 5]
+    y.backward(retain_graph=True)  # w.grad accumulates to [8, 8]; this graph's d y / d w is [5, 5]
     source = draw_graph(y).source
     assert "grad [5., 5.]" in source
     assert "grad [8., 8.]" not in source and "grad [3., 3.]" not in source
