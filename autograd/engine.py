@@ -137,7 +137,7 @@ def _mark_consumers(roots, token) -> None:
     while stack:
         node = pop()
         a, b = node._a, node._b
-        if a is None:
+        if a is None:  # a leaf given as a root, or a node whose graph was freed
             continue
         for p in (a,) if b is None else a if b is NARY else (a, b):
             if p.requires_grad:
@@ -145,7 +145,8 @@ def _mark_consumers(roots, token) -> None:
                     p._n += 1
                 else:
                     p._pass, p._n, p._g = token, 1, None
-                    push(p)
+                    if p._a is not None:  # leaves have no parents to visit
+                        push(p)
 
 
 def _release_error(node):
@@ -183,7 +184,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             r._g = s if r._g is None else r._g + s
         ready = [r for r in dict.fromkeys(roots) if r._n == 0]
     conform = root._conform if root._conform_needed else None
-    keep_all = root._keeps_every_grad
+    plain = wanted is None and not root._keeps_every_grad
     pop, push = ready.pop, ready.append
     enabled = _state.enabled
     _state.enabled = create_graph  # rules record a graph only for create_graph
@@ -202,20 +203,21 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 continue
             a, b = node._a, node._b
             if g is None:  # no gradient reached this node: its parents get none through it
-                for p in (a,) if b is None else a if b is NARY else (a, b):
+                for p in () if a is None else (a,) if b is None else a if b is NARY else (a, b):
                     if p.requires_grad:
                         p._n -= 1
                         if not p._n:
                             push(p)
                 continue
-            if wanted is not None:
+            if plain:
+                if node._retains:  # Tensor: a non-leaf that asked with retain_grad()
+                    node._keep_grad(g)
+            elif wanted is not None:
                 if id(node) in wanted:
                     wanted[id(node)] = g
-            elif keep_all:
+            else:  # Value: every node shows this pass's gradient
                 node.grad = g
-            elif node._retains:  # Tensor: a non-leaf that asked with retain_grad()
-                node._keep_grad(g)
-            if node._released:
+            if a is None:  # an op node without parents: a backward pass freed its graph
                 raise _release_error(node)
             if create_graph:
                 parents = (a,) if b is None else a if b is NARY else (a, b)
