@@ -225,7 +225,7 @@ class Tensor(engine.Node):
                     "works only for a one-element output. Reduce it (e.g. .sum() or .mean()) or "
                     f"pass gradient= an array of shape {data.shape}"
                 )
-            seed = np.ones(data.shape, data.dtype)
+            seed = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)
         else:
             if isinstance(gradient, Tensor):
                 if create_graph and gradient.requires_grad:
@@ -241,17 +241,16 @@ class Tensor(engine.Node):
         return _const(seed) if create_graph else seed
 
     def _keep_grad(self, g) -> None:
-        if self._backward is None or self._retains:
-            old = self.grad
-            if old is None:
-                self.grad = _own(g)
-            else:
-                if old.shape != g.shape:
-                    raise RuntimeError(
-                        f"backward: .grad has shape {old.shape} but this pass's gradient has shape "
-                        f"{g.shape}; set .grad = None before backward"
-                    )
-                self.grad = old + g
+        old = self.grad
+        if old is None:
+            self.grad = _own(g)
+        else:
+            if old.shape != g.shape:
+                raise RuntimeError(
+                    f"backward: .grad has shape {old.shape} but this pass's gradient has shape "
+                    f"{g.shape}; set .grad = None before backward"
+                )
+            self.grad = old + g
 
     def _wrap_grad(self, g, create_graph):
         if create_graph and g.__class__ is Tensor:
@@ -429,11 +428,18 @@ def _make_n(data, parents: tuple, op: str, rule, ctx=None) -> Tensor:
         return _make(data, parents[0], parents[1] if n == 2 else None, op, rule, ctx)
     out = _const(data)
     out.op = op
-    if _state.enabled and any(p.requires_grad for p in parents):
-        out._oldest = min(min(p._oldest for p in parents), out._version)
-        out._a, out._b = parents, engine.NARY
-        out._backward, out._ctx = rule, ctx
-        out.requires_grad = True
+    if _state.enabled:
+        oldest, need = out._version, False
+        for p in parents:  # a loop, not any() and min() over generators: linear is a hot path
+            if p.requires_grad:
+                need = True
+            if p._oldest < oldest:
+                oldest = p._oldest
+        if need:
+            out._oldest = oldest
+            out._a, out._b = parents, engine.NARY
+            out._backward, out._ctx = rule, ctx
+            out.requires_grad = True
     if _state.anomaly:
         _anomaly_forward(out, parents, ctx)
     return out
