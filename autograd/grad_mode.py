@@ -33,10 +33,16 @@ class _Switch:
         setattr(state, self._field, self._saved)
 
     def __call__(self, fn):
+        field, value = self._field, self._value
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            saved = getattr(state, field)  # no context object per call: optimizer steps use this
+            setattr(state, field, value)
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                setattr(state, field, saved)
 
         return wrapper
 

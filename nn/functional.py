@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
+_max_reduce = np.maximum.reduce  # ndarray.max without its Python wrapper
 _LOG_FLOOR = math.exp(-100)  # PyTorch's binary_cross_entropy clamps log(p) at -100
 
 
@@ -145,7 +146,7 @@ def _class_indices(input: Tensor, target, op: str) -> np.ndarray:
             f"{op}: class-index targets must be integers, got dtype {t.dtype}; use target.astype(np.int64) "
             "(or pass probabilities of the input's shape)"
         )
-    if n and (t.min() < 0 or t.max() >= c):
+    if n and _max_reduce(t.astype(np.uint64, copy=False)) >= c:  # as unsigned, negatives are huge
         bad = t[(t < 0) | (t >= c)][0]
         raise IndexError(f"{op}: target holds class {bad}, but the input has {c} classes (0 to {c - 1})")
     return t

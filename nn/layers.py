@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from autograd import Tensor
+from autograd import fused as _fused
 
 from . import functional as F
 from . import init
@@ -75,7 +76,7 @@ class Linear(Module):
                 f"{shape[-1] if shape else 'no'} features in its last dimension, expected "
                 f"{self.in_features}"
             )
-        return F.linear(x, self.weight, self.bias)
+        return _fused.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

@@ -73,29 +73,34 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (None by default, as PyTorch; zeros if asked)."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
+            if set_to_none:
+                for p in group["params"]:
                     p.grad = None
-                elif p.grad is not None:
+                continue
+            for p in group["params"]:
+                if p.grad is not None:
                     p.grad = np.zeros_like(p.grad)
 
     @no_grad()
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
-        update, states = self._update, self.state
         for group in self.param_groups:
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if g.__class__ is not np.ndarray:  # a Tensor gradient left by create_graph=True
-                    g = np.asarray(g.data)
-                state = states.get(id(p))
-                if state is None:
-                    state = states[id(p)] = {}
-                data = p.data
-                update(data, g, state, group)
-                p.data = data  # an assignment, so in-place edit detection sees the update
+            self._step_group(group)
+
+    def _step_group(self, group: dict) -> None:
+        update, states = self._update, self.state
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            if g.__class__ is not np.ndarray:  # a Tensor gradient left by create_graph=True
+                g = np.asarray(g.data)
+            state = states.get(id(p))
+            if state is None:
+                state = states[id(p)] = {}
+            data = p.data
+            update(data, g, state, group)
+            p.data = data  # an assignment, so in-place edit detection sees the update
 
     def _update(self, data: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
@@ -195,11 +200,19 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _step_group(self, group: dict) -> None:
+        if group["momentum"] or group["weight_decay"]:
+            return super()._step_group(group)
+        lr = group["lr"]  # plain SGD, the tutorials' update: no state, one line per parameter
+        for p in group["params"]:
+            g = p.grad
+            if g is not None:
+                data = p.data
+                data -= lr * (g if g.__class__ is np.ndarray else np.asarray(g.data))
+                p.data = data  # an assignment, so in-place edit detection sees the update
+
     def _update(self, data, g, state, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if not (wd or mu):  # plain SGD, the tutorials' update
-            data -= lr * g
-            return
         if wd:
             g = g + wd * data
         if mu:
