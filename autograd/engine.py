@@ -125,19 +125,21 @@ def topological_order(root: Node) -> list[Node]:
     return order
 
 
-def _mark_consumers(roots, token) -> None:
+def _mark_consumers(roots, token) -> list:
     """Stamp every node that needs a gradient with this pass's `token`, set `_n` to the
-    number of edges from it to its consumers in the graph and clear its accumulator `_g`."""
-    stack = []
+    number of edges from it to its consumers in the graph and clear its accumulator `_g`.
+    Returns the leaves: they need no order, so the pass sums their gradients as they come
+    and hands them over at the end."""
+    stack, leaves = [], []
     for r in roots:
         if r._pass is not token:
             r._pass, r._n, r._g = token, 0, None
-            stack.append(r)
-    pop, push = stack.pop, stack.append
+            (leaves if r._backward is None else stack).append(r)
+    pop, push, leaf = stack.pop, stack.append, leaves.append
     while stack:
         node = pop()
         a, b = node._a, node._b
-        if a is None:  # a leaf given as a root, or a node whose graph was freed
+        if a is None:  # a node whose graph was freed: the pass raises when it gets there
             continue
         for p in (a,) if b is None else a if b is NARY else (a, b):
             if p.requires_grad:
@@ -145,8 +147,11 @@ def _mark_consumers(roots, token) -> None:
                     p._n += 1
                 else:
                     p._pass, p._n, p._g = token, 1, None
-                    if p._a is not None:  # leaves have no parents to visit
+                    if p._backward is None:
+                        leaf(p)
+                    else:
                         push(p)
+    return leaves
 
 
 def _release_error(node):
@@ -175,14 +180,14 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     root = roots[0]
     free = root._frees_graph and not retain_graph
     token = object()
-    _mark_consumers(roots, token)
+    leaves = _mark_consumers(roots, token)
     if len(roots) == 1:
         root._g = seeds[0]
-        ready = [root] if root._n == 0 else []
+        ready = [] if root._backward is None else [root]
     else:
         for r, s in zip(roots, seeds):
             r._g = s if r._g is None else r._g + s
-        ready = [r for r in dict.fromkeys(roots) if r._n == 0]
+        ready = [r for r in dict.fromkeys(roots) if r._n == 0 and r._backward is not None]
     conform = root._conform if root._conform_needed else None
     plain = wanted is None and not root._keeps_every_grad
     pop, push = ready.pop, ready.append
@@ -193,18 +198,10 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             node = pop()
             g = node._g
             node._g = None
-            rule = node._backward
-            if rule is None:  # a leaf
-                if g is not None:
-                    if wanted is None:
-                        node._keep_grad(g)
-                    elif id(node) in wanted:
-                        wanted[id(node)] = g
-                continue
             a, b = node._a, node._b
             if g is None:  # no gradient reached this node: its parents get none through it
                 for p in () if a is None else (a,) if b is None else a if b is NARY else (a, b):
-                    if p.requires_grad:
+                    if p.requires_grad and p._backward is not None:
                         p._n -= 1
                         if not p._n:
                             push(p)
@@ -219,6 +216,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 node.grad = g
             if a is None:  # an op node without parents: a backward pass freed its graph
                 raise _release_error(node)
+            rule = node._backward
             if create_graph:
                 parents = (a,) if b is None else a if b is NARY else (a, b)
                 gs = rule(node._ctx, g, node, *parents)
@@ -242,10 +240,19 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                         gp = conform(gp, p)
                     old = p._g
                     p._g = gp if old is None else old + gp
-                n = p._n - 1
-                p._n = n
-                if not n:
-                    push(p)
+                if p._backward is not None:  # leaves wait for the end of the pass
+                    n = p._n - 1
+                    p._n = n
+                    if not n:
+                        push(p)
+        for node in leaves:
+            g = node._g
+            if g is not None:
+                node._g = None
+                if wanted is None:
+                    node._keep_grad(g)
+                elif id(node) in wanted:
+                    wanted[id(node)] = g
     finally:
         _state.enabled = enabled
     return wanted
