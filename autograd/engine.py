@@ -96,6 +96,7 @@ class Node:
         return g
 
     _conform_needed = False
+    _exact_rules: frozenset | set = frozenset()  # rules whose gradients need no _conform
 
 
 # The `data` slot under a second name, shared by every node kind: Tensor shadows `data`
@@ -189,6 +190,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             r._g = s if r._g is None else r._g + s
         ready = [r for r in dict.fromkeys(roots) if r._n == 0 and r._backward is not None]
     conform = root._conform if root._conform_needed else None
+    exact = root._exact_rules
     plain = wanted is None and not root._keeps_every_grad
     pop, push = ready.pop, ready.append
     enabled = _state.enabled
@@ -236,7 +238,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 if not p.requires_grad:
                     continue
                 if gp is not None:
-                    if conform is not None:
+                    if conform is not None and rule not in exact:
                         gp = conform(gp, p)
                     old = p._g
                     p._g = gp if old is None else old + gp

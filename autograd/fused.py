@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Tensor, _make, _make_n
+from .tensor import EXACT_RULES, Tensor, _make, _make_n
 
 # The ufuncs' reductions, called directly: ndarray.sum and .max add a Python wrapper each.
 _add_reduce, _max_reduce = np.add.reduce, np.maximum.reduce
@@ -23,8 +23,9 @@ def linear(x, weight, bias=None):
     if x.__class__ is not Tensor and not isinstance(x, Tensor):
         x = Tensor(x)
     xd, wd = x._data, weight._data
-    if xd.ndim != 2 or wd.ndim != 2:
-        out = x @ weight.T
+    dtype = wd.dtype
+    if xd.ndim != 2 or wd.ndim != 2 or xd.dtype != dtype or (bias is not None and bias._data.dtype != dtype):
+        out = x @ weight.T  # other shapes, or mixed dtypes (whose gradients need casting back)
         return out if bias is None else out + bias
     data = xd @ wd.T
     if bias is None:
@@ -40,6 +41,9 @@ def _linear_rule(need, g, out, x, w, b=None):
         (x.T @ g).T if need[1] else None,  # column-major, as Linear stores W: no copy on the way to W.grad
         (_add_reduce(g, 0) if g.__class__ is np.ndarray else g.sum(axis=0)) if need[2] else None,
     )
+
+
+EXACT_RULES.add(_linear_rule)  # one dtype throughout (linear checks), 2-D shapes
 
 
 def softmax_cross_entropy(input: Tensor, probs, classes, reduction: str):
@@ -84,3 +88,6 @@ def _cross_entropy_rule(ctx, g, out, z):
     else:
         p = p * row_sums
     return ((p - probs) * (g * scale),)
+
+
+EXACT_RULES.add(_cross_entropy_rule)  # d has the logits' shape and dtype

@@ -50,6 +50,11 @@ _handed: set = set()
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
+# Rules that always give each parent a gradient array of that parent's shape and dtype
+# (given one of the output's), so the engine skips the unbroadcast step for them. Only the
+# hot ops of training register here; every other rule goes through `_conform`.
+EXACT_RULES: set = set()
+
 
 class Tensor(engine.Node):
     """An n-dimensional array node. `.grad` holds d(root)/d(self) with self's shape."""
@@ -62,6 +67,7 @@ class Tensor(engine.Node):
 
     _frees_graph = True
     _conform_needed = True
+    _exact_rules = EXACT_RULES
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * t is a Tensor
     __hash__ = object.__hash__  # nodes are dict keys, while == compares elementwise
 

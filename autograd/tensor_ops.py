@@ -19,7 +19,7 @@ import numpy as np
 
 from .engine import Node
 from .grad_mode import state as _state
-from .tensor import Tensor, _const, _make, _make_n, _raw
+from .tensor import EXACT_RULES, Tensor, _const, _make, _make_n, _raw
 
 _ndarray = np.ndarray
 _add_reduce = np.add.reduce  # ndarray.sum without its Python wrapper (float arrays)
@@ -100,7 +100,7 @@ def _masked(g, mask):
     which avoids numpy's casting buffer for float * bool (half the transient memory)."""
     if g.__class__ is Tensor:
         return g * mask
-    m = mask.astype(g.dtype)
+    m = np.asarray(mask, g.dtype)  # an array even for 0-d, where numpy gives a bool scalar
     m *= g
     return m
 
@@ -337,6 +337,9 @@ def relu(a):
 
 def _relu_rule(ctx, g, out, a):
     return (_masked(g, _raw(a) > 0),)
+
+
+EXACT_RULES.add(_relu_rule)
 
 
 def abs(a):
