@@ -531,6 +531,27 @@ def test_backward_frees_what_only_the_graph_held_and_keeps_what_the_caller_holds
         gc.enable()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rules_that_skip_the_unbroadcast_step_give_arrays_of_each_parents_shape_and_dtype(dtype):
+    from autograd.fused import linear, softmax_cross_entropy
+
+    for shape in [(), (3,), (2, 3)]:  # relu: numpy gives a bool scalar for the 0-d mask
+        x = leaf(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape), dtype)
+        x.relu().sum().backward()
+        assert x.grad.__class__ is np.ndarray and x.grad.shape == shape and x.grad.dtype == dtype
+    x, w, b = leaf(np.ones((4, 3)), dtype), leaf(np.ones((2, 3)), dtype), leaf(np.ones(2), dtype)
+    softmax_cross_entropy(linear(x, w, b), None, np.array([0, 1, 1, 0]), "mean").backward()
+    for t in (x, w, b):
+        assert t.grad.shape == t.shape and t.grad.dtype == dtype
+    other = np.float64 if dtype == np.float32 else np.float32
+    xo = leaf(np.ones((4, 3)), other)  # mixed dtypes: composed ops, gradients cast back
+    out = linear(xo, w, b)
+    assert out.op != "linear"
+    w.grad = b.grad = None
+    out.sum().backward()
+    assert w.grad.dtype == dtype and b.grad.dtype == dtype and xo.grad.dtype == other
+
+
 def test_long_chain_backward_at_default_recursion_limit():
     x = leaf([1.0])
     y = x
