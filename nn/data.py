@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 
 import numpy as np
 
@@ -66,15 +67,12 @@ class DataLoader:
         return n // b if self.drop_last else math.ceil(n / b)
 
     def __iter__(self):
-        n, b = self.num_samples, self.batch_size
+        n, b, arrays = self.num_samples, self.batch_size, self.arrays
         order = init.get_rng(self._rng).permutation(n) if self.shuffle else None
         stop = n - n % b if self.drop_last else n
         for start in range(0, stop, b):
-            if order is None:
-                batch = tuple(a[start : start + b] for a in self.arrays)
-            else:
-                idx = order[start : start + b]
-                batch = tuple(a[idx] for a in self.arrays)
+            rows = itemgetter(slice(start, start + b) if order is None else order[start : start + b])
+            batch = tuple(map(rows, arrays))  # each array's rows, without a generator per batch
             yield batch if len(batch) > 1 else batch[0]
 
     def __repr__(self) -> str:

@@ -256,6 +256,7 @@ def fit(
             start = time.perf_counter()
             model.train()
             total, correct, n, steps = 0.0, 0, 0, 0
+            record = history.step_loss.append
             for x, y in loader:
                 out = model(_as_tensor(x))
                 loss = loss_fn(out, y)
@@ -263,9 +264,10 @@ def fit(
                 loss.backward()
                 optimizer.step()
                 value = float(loss.data)
-                history.step_loss.append(value)
-                total += value * len(x)
-                n += len(x)
+                record(value)
+                size = len(x)
+                total += value * size
+                n += size
                 if count_correct is not None:
                     correct += count_correct(out.data, y)
                 step += 1
