@@ -432,20 +432,32 @@ def _make_n(data, parents: tuple, op: str, rule, ctx=None) -> Tensor:
     n = len(parents)
     if n <= 2:
         return _make(data, parents[0], parents[1] if n == 2 else None, op, rule, ctx)
-    out = _const(data)
+    if data.__class__ is not _ndarray:
+        data = np.asarray(data)
+    out = _new(Tensor)
+    out._data = data
+    out.grad = None
+    out.label = ""
     out.op = op
+    out._pass = None
+    out._released = out._retains = False
+    oldest = out._version = _epoch
+    need = False
     if _state.enabled:
-        oldest, need = out._version, False
         for p in parents:  # a loop, not any() and min() over generators: linear is a hot path
             if p.requires_grad:
                 need = True
             if p._oldest < oldest:
                 oldest = p._oldest
-        if need:
-            out._oldest = oldest
-            out._a, out._b = parents, engine.NARY
-            out._backward, out._ctx = rule, ctx
-            out.requires_grad = True
+    if need:
+        out._oldest = oldest
+        out._a, out._b = parents, engine.NARY
+        out._backward, out._ctx = rule, ctx
+        out.requires_grad = True
+    else:
+        out._oldest = _LEAF
+        out._a = out._b = out._backward = out._ctx = None
+        out.requires_grad = False
     if _state.anomaly:
         _anomaly_forward(out, parents, ctx)
     return out
