@@ -129,8 +129,9 @@ def topological_order(root: Node) -> list[Node]:
 def _mark_consumers(roots, token) -> list:
     """Stamp every node that needs a gradient with this pass's `token`, set `_n` to the
     number of edges from it to its consumers in the graph and clear its accumulator `_g`.
-    Returns the leaves: they need no order, so the pass sums their gradients as they come
-    and hands them over at the end."""
+    Returns the leaves: they need no order (and no count), so the pass sums their
+    gradients as they come and hands them over at the end. (A count would also cost a new
+    int object per use of a widely shared leaf once past 256: a chain's constant factor.)"""
     stack, leaves = [], []
     for r in roots:
         if r._pass is not token:
@@ -142,16 +143,28 @@ def _mark_consumers(roots, token) -> list:
         a, b = node._a, node._b
         if a is None:  # a node whose graph was freed: the pass raises when it gets there
             continue
-        for p in (a,) if b is None else a if b is NARY else (a, b):
-            if p.requires_grad:
-                if p._pass is token:
-                    p._n += 1
-                else:
-                    p._pass, p._n, p._g = token, 1, None
-                    if p._backward is None:
-                        leaf(p)
-                    else:
-                        push(p)
+        if b is NARY:
+            for p in a:
+                if p.requires_grad:
+                    if p._pass is not token:
+                        p._pass, p._n, p._g = token, 1, None
+                        (leaf if p._backward is None else push)(p)
+                    elif p._backward is not None:  # leaves are not counted
+                        p._n += 1
+            continue
+        # One or two parents, unrolled: this loop runs once per node of the graph.
+        if a.requires_grad:
+            if a._pass is not token:
+                a._pass, a._n, a._g = token, 1, None
+                (leaf if a._backward is None else push)(a)
+            elif a._backward is not None:  # leaves are not counted
+                a._n += 1
+        if b is not None and b.requires_grad:
+            if b._pass is not token:
+                b._pass, b._n, b._g = token, 1, None
+                (leaf if b._backward is None else push)(b)
+            elif b._backward is not None:  # leaves are not counted
+                b._n += 1
     return leaves
 
 
@@ -193,6 +206,8 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     exact = root._exact_rules
     plain = wanted is None and not root._keeps_every_grad
     pop, push = ready.pop, ready.append
+    # Nothing to reshape, free or record: one or two parents take an unrolled path.
+    unrolled = conform is None and not free and not create_graph
     enabled = _state.enabled
     _state.enabled = create_graph  # rules record a graph only for create_graph
     try:
@@ -219,6 +234,30 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             if a is None:  # an op node without parents: a backward pass freed its graph
                 raise _release_error(node)
             rule = node._backward
+            if unrolled and b is not NARY:  # the hot path of a Value graph, unrolled
+                if b is None:
+                    (ga,) = rule(node._ctx, g, node._data, a._data)
+                else:
+                    ga, gb = rule(node._ctx, g, node._data, a._data, b._data)
+                if a.requires_grad:
+                    if ga is not None:
+                        old = a._g
+                        a._g = ga if old is None else old + ga
+                    if a._backward is not None:  # leaves wait for the end of the pass
+                        n = a._n - 1
+                        a._n = n
+                        if not n:
+                            push(a)
+                if b is not None and b.requires_grad:
+                    if gb is not None:
+                        old = b._g
+                        b._g = gb if old is None else old + gb
+                    if b._backward is not None:
+                        n = b._n - 1
+                        b._n = n
+                        if not n:
+                            push(b)
+                continue
             if create_graph:
                 parents = (a,) if b is None else a if b is NARY else (a, b)
                 gs = rule(node._ctx, g, node, *parents)
