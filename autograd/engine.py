@@ -18,6 +18,7 @@ from operator import attrgetter
 from .grad_mode import state as _state
 
 NARY = object()  # marks a node whose parents are a tuple in `_a`
+UNVISITED = object()  # `_g` of a node that no backward pass has reached yet
 _data_of = attrgetter("_data")
 
 
@@ -27,7 +28,9 @@ class Node:
     Parents live in two slots rather than in a tuple object: one garbage-collected object
     per node instead of two halves the collector's work on big scalar graphs. `_b` is
     `NARY` when `_a` holds a tuple of three or more parents. A new node must set
-    `_pass = None`; `_n` and `_g` belong to the backward pass.
+    `_g = UNVISITED`; `_n` and `_g` belong to the backward pass. Every slot costs the
+    collector time on each node it walks, so there are no more than the engine needs
+    (Tensor adds its own, and `__weakref__`).
     """
 
     __slots__ = (
@@ -40,10 +43,8 @@ class Node:
         "_b",
         "_backward",
         "_ctx",
-        "_pass",
         "_n",
         "_g",
-        "__weakref__",
     )
 
     # Class-level defaults that subclasses may refine.
@@ -127,15 +128,17 @@ def topological_order(root: Node) -> list[Node]:
 
 
 def _mark_consumers(roots, token) -> list:
-    """Stamp every node that needs a gradient with this pass's `token`, set `_n` to the
-    number of edges from it to its consumers in the graph and clear its accumulator `_g`.
+    """Stamp every node that needs a gradient by setting its accumulator `_g` to this
+    pass's `token` (no gradient yet) and set `_n` to the number of edges from it to its
+    consumers in the graph. A stamp from an earlier pass, even one that failed half way,
+    is never this pass's token, so nothing needs clearing first.
     Returns the leaves: they need no order (and no count), so the pass sums their
     gradients as they come and hands them over at the end. (A count would also cost a new
     int object per use of a widely shared leaf once past 256: a chain's constant factor.)"""
     stack, leaves = [], []
     for r in roots:
-        if r._pass is not token:
-            r._pass, r._n, r._g = token, 0, None
+        if r._g is not token:
+            r._n, r._g = 0, token
             (leaves if r._backward is None else stack).append(r)
     pop, push, leaf = stack.pop, stack.append, leaves.append
     while stack:
@@ -146,22 +149,22 @@ def _mark_consumers(roots, token) -> list:
         if b is NARY:
             for p in a:
                 if p.requires_grad:
-                    if p._pass is not token:
-                        p._pass, p._n, p._g = token, 1, None
+                    if p._g is not token:
+                        p._n, p._g = 1, token
                         (leaf if p._backward is None else push)(p)
                     elif p._backward is not None:  # leaves are not counted
                         p._n += 1
             continue
         # One or two parents, unrolled: this loop runs once per node of the graph.
         if a.requires_grad:
-            if a._pass is not token:
-                a._pass, a._n, a._g = token, 1, None
+            if a._g is not token:
+                a._n, a._g = 1, token
                 (leaf if a._backward is None else push)(a)
             elif a._backward is not None:  # leaves are not counted
                 a._n += 1
         if b is not None and b.requires_grad:
-            if b._pass is not token:
-                b._pass, b._n, b._g = token, 1, None
+            if b._g is not token:
+                b._n, b._g = 1, token
                 (leaf if b._backward is None else push)(b)
             elif b._backward is not None:  # leaves are not counted
                 b._n += 1
@@ -180,8 +183,8 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     """One reverse pass. Gives each node its total gradient exactly once, in an order
     where all of a node's consumers are done first (Kahn's algorithm on the reverse graph).
 
-    The pass's bookkeeping lives in three node slots, faster than dicts: `_pass` (which
-    pass stamped the node), `_n` (consumers still to report) and `_g` (gradient so far).
+    The pass's bookkeeping lives in two node slots, faster than dicts: `_n` (consumers
+    still to report) and `_g` (the gradient so far; this pass's token while none came).
     With `wanted` (a dict id(node) -> None) the gradients of those nodes are collected and
     returned and no `.grad` is touched; otherwise each node keeps its gradient as its
     kind says (leaves accumulate).
@@ -200,7 +203,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
         ready = [] if root._backward is None else [root]
     else:
         for r, s in zip(roots, seeds):
-            r._g = s if r._g is None else r._g + s
+            r._g = s if r._g is token else r._g + s
         ready = [r for r in dict.fromkeys(roots) if r._n == 0 and r._backward is not None]
     conform = root._conform if root._conform_needed else None
     exact = root._exact_rules
@@ -216,7 +219,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             g = node._g
             node._g = None
             a, b = node._a, node._b
-            if g is None:  # no gradient reached this node: its parents get none through it
+            if g is token:  # no gradient reached this node: its parents get none through it
                 for p in () if a is None else (a,) if b is None else a if b is NARY else (a, b):
                     if p.requires_grad and p._backward is not None:
                         p._n -= 1
@@ -242,7 +245,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 if a.requires_grad:
                     if ga is not None:
                         old = a._g
-                        a._g = ga if old is None else old + ga
+                        a._g = ga if old is token else old + ga
                     if a._backward is not None:  # leaves wait for the end of the pass
                         n = a._n - 1
                         a._n = n
@@ -251,7 +254,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 if b is not None and b.requires_grad:
                     if gb is not None:
                         old = b._g
-                        b._g = gb if old is None else old + gb
+                        b._g = gb if old is token else old + gb
                     if b._backward is not None:
                         n = b._n - 1
                         b._n = n
@@ -280,7 +283,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                     if conform is not None and rule not in exact:
                         gp = conform(gp, p)
                     old = p._g
-                    p._g = gp if old is None else old + gp
+                    p._g = gp if old is token else old + gp
                 if p._backward is not None:  # leaves wait for the end of the pass
                     n = p._n - 1
                     p._n = n
@@ -288,8 +291,8 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                         push(p)
         for node in leaves:
             g = node._g
-            if g is not None:
-                node._g = None
+            node._g = None
+            if g is not token:
                 if wanted is None:
                     node._keep_grad(g)
                 elif id(node) in wanted:

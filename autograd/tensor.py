@@ -59,7 +59,7 @@ EXACT_RULES: set = set()
 class Tensor(engine.Node):
     """An n-dimensional array node. `.grad` holds d(root)/d(self) with self's shape."""
 
-    __slots__ = ("_version", "_oldest", "_released", "_retains")
+    __slots__ = ("_version", "_oldest", "_released", "_retains", "__weakref__")
 
     # The array lives in Node's `data` slot, read and written here as `_data`, because
     # `data` itself is the tracked property below (one slot fewer per node).
@@ -80,7 +80,8 @@ class Tensor(engine.Node):
         self.label = label
         self.op = ""
         self.requires_grad = bool(requires_grad)
-        self._a = self._b = self._backward = self._ctx = self._pass = None
+        self._a = self._b = self._backward = self._ctx = None
+        self._g = engine.UNVISITED
         self._released = self._retains = False
         self._version = _epoch
         self._oldest = _LEAF
@@ -389,7 +390,8 @@ def _const(data) -> Tensor:
     t.grad = None
     t.label = t.op = ""
     t.requires_grad = t._released = t._retains = False
-    t._a = t._b = t._backward = t._ctx = t._pass = None
+    t._a = t._b = t._backward = t._ctx = None
+    t._g = engine.UNVISITED
     t._version = _epoch
     t._oldest = _LEAF
     return t
@@ -405,7 +407,7 @@ def _make(data, a, b, op: str, rule, ctx=None) -> Tensor:
     out.grad = None
     out.label = ""
     out.op = op
-    out._pass = None
+    out._g = engine.UNVISITED
     out._released = out._retains = False
     e = out._version = _epoch
     if _state.enabled and (a.requires_grad or (b is not None and b.requires_grad)):
@@ -439,7 +441,7 @@ def _make_n(data, parents: tuple, op: str, rule, ctx=None) -> Tensor:
     out.grad = None
     out.label = ""
     out.op = op
-    out._pass = None
+    out._g = engine.UNVISITED
     out._released = out._retains = False
     oldest = out._version = _epoch
     need = False

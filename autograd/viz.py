@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import Node, topological_order
+from .engine import UNVISITED, Node, topological_order
 from .grad_mode import no_grad
 
 __all__ = ["INSTALL_HINT", "backward_steps", "draw_graph", "to_text"]
@@ -404,8 +404,8 @@ def _module_of(name: str) -> str | None:
 
 def _backward_ran(root) -> bool:
     """Whether a backward pass (or autograd.grad) has run from this root: the engine stamps
-    every node it visits with its pass."""
-    return root._pass is not None
+    every node it visits (its `_g` is no longer UNVISITED)."""
+    return root._g is not UNVISITED
 
 
 def _replay(order):
