@@ -30,14 +30,13 @@ class Node:
     `NARY` when `_a` holds a tuple of three or more parents. A new node must set
     `_g = UNVISITED`; `_n` and `_g` belong to the backward pass. Every slot costs the
     collector time on each node it walks, so there are no more than the engine needs
-    (Tensor adds its own, and `__weakref__`).
+    (Tensor adds its own, `op` and `__weakref__`; Value derives `op` from its rule).
     """
 
     __slots__ = (
         "data",
         "grad",
         "label",
-        "op",
         "requires_grad",
         "_a",
         "_b",

@@ -59,7 +59,7 @@ EXACT_RULES: set = set()
 class Tensor(engine.Node):
     """An n-dimensional array node. `.grad` holds d(root)/d(self) with self's shape."""
 
-    __slots__ = ("_version", "_oldest", "_released", "_retains", "__weakref__")
+    __slots__ = ("op", "_version", "_oldest", "_released", "_retains", "__weakref__")
 
     # The array lives in Node's `data` slot, read and written here as `_data`, because
     # `data` itself is the tracked property below (one slot fewer per node).

@@ -31,12 +31,16 @@ class Value(engine.Node):
         self.data = float(data)
         self.grad = 0.0
         self.label = label
-        self.op = ""
         self._a = self._b = None
         self._g = engine.UNVISITED
         self.requires_grad = requires_grad
         self._backward = None
         self._ctx = None
+
+    @property
+    def op(self) -> str:
+        """The op that made this node: '' for a leaf (or a result made under no_grad)."""
+        return _op_name(self._backward, self._ctx)
 
     def __repr__(self) -> str:
         parts = [f"data={self.data:.6g}", f"grad={_fmt(self.grad)}"]
@@ -67,13 +71,13 @@ class Value(engine.Node):
         """a + b"""
         if other.__class__ is not Value:
             other = _lift(other, "+")
-        return _make(self.data + other.data, self, other, "+", _add_rule)
+        return _make(self.data + other.data, self, other, _add_rule)
 
     def __mul__(self, other):
         """a * b"""
         if other.__class__ is not Value:
             other = _lift(other, "*")
-        return _make(self.data * other.data, self, other, "*", _mul_rule)
+        return _make(self.data * other.data, self, other, _mul_rule)
 
     def __pow__(self, other):
         """a ** n for a number n, or a ** b for a Value b (then a must be positive)"""
@@ -84,11 +88,11 @@ class Value(engine.Node):
                     f"**: base {a:g} is negative and the exponent is a Value; a ** b with a "
                     "Value exponent needs a >= 0 (its derivative uses log(a))"
                 )
-            return _make(_real_pow(a, b), self, other, "**", _pow_value_rule)
+            return _make(_real_pow(a, b), self, other, _pow_value_rule)
         if not isinstance(other, Real):
             raise TypeError(f"**: exponent must be a number or a Value, got {type(other).__name__}")
         n = float(other)
-        return _make(_real_pow(self.data, n), self, None, f"**{other:g}", _pow_rule, n)
+        return _make(_real_pow(self.data, n), self, None, _pow_rule, n)
 
     def exp(self):
         """e ** x"""
@@ -99,23 +103,23 @@ class Value(engine.Node):
                 f"exp: exp({self.data:g}) overflows a float (inputs above about 709.78); "
                 "scale the input down, or use a stable form (log-sum-exp, sigmoid)"
             ) from None
-        return _make(out, self, None, "exp", _exp_rule)
+        return _make(out, self, None, _exp_rule)
 
     def log(self):
         """natural log, x > 0"""
         if self.data <= 0:
             raise ValueError(f"log: input {self.data:g} is not positive; log needs x > 0")
-        return _make(math.log(self.data), self, None, "log", _log_rule)
+        return _make(math.log(self.data), self, None, _log_rule)
 
     def sqrt(self):
         """x ** 0.5, x >= 0"""
         if self.data < 0:
             raise ValueError(f"sqrt: input {self.data:g} is negative; sqrt needs x >= 0")
-        return _make(math.sqrt(self.data), self, None, "sqrt", _sqrt_rule)
+        return _make(math.sqrt(self.data), self, None, _sqrt_rule)
 
     def tanh(self):
         """(e^2x - 1) / (e^2x + 1)"""
-        return _make(math.tanh(self.data), self, None, "tanh", _tanh_rule)
+        return _make(math.tanh(self.data), self, None, _tanh_rule)
 
     def sigmoid(self):
         """1 / (1 + e^-x), computed without overflow for large |x|"""
@@ -125,16 +129,16 @@ class Value(engine.Node):
         else:
             e = math.exp(x)
             out = e / (1.0 + e)
-        return _make(out, self, None, "sigmoid", _sigmoid_rule)
+        return _make(out, self, None, _sigmoid_rule)
 
     def relu(self):
         """max(0, x)"""
         x = self.data
-        return _make(x if x > 0 else 0.0, self, None, "relu", _relu_rule)
+        return _make(x if x > 0 else 0.0, self, None, _relu_rule)
 
     def __abs__(self):
         """|x|"""
-        return _make(abs(self.data), self, None, "abs", _abs_rule)
+        return _make(abs(self.data), self, None, _abs_rule)
 
     abs = __abs__
 
@@ -220,19 +224,38 @@ def _abs_rule(ctx, g, out, a):
     return (g * (1.0 if x > 0 else -1.0 if x < 0 else 0.0),)
 
 
+_OP_NAMES = {  # the op each rule differentiates, as drawings show it (x**n shows its n)
+    _add_rule: "+",
+    _mul_rule: "*",
+    _pow_value_rule: "**",
+    _exp_rule: "exp",
+    _log_rule: "log",
+    _sqrt_rule: "sqrt",
+    _tanh_rule: "tanh",
+    _sigmoid_rule: "sigmoid",
+    _relu_rule: "relu",
+    _abs_rule: "abs",
+}
+
+
+def _op_name(rule, ctx) -> str:
+    if rule is None:
+        return ""
+    return f"**{ctx:g}" if rule is _pow_rule else _OP_NAMES[rule]
+
+
 # helpers -----------------------------------------------------------------------------------
 _alloc = object.__new__
 _UNVISITED = engine.UNVISITED
 
 
-def _make(data, a, b, op, rule, ctx=None):
-    """A new Value made by `op` from parents a and b (b None for unary ops); under no_grad
-    it records no parents."""
+def _make(data, a, b, rule, ctx=None):
+    """A new Value made by the op of `rule` from parents a and b (b None for unary ops);
+    under no_grad it records no parents."""
     out = _alloc(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out.op = op
     out._ctx = ctx
     out._g = _UNVISITED
     if _state.enabled:
@@ -245,7 +268,7 @@ def _make(data, a, b, op, rule, ctx=None):
         out.requires_grad = False
     if _state.anomaly and not math.isfinite(data):
         raise FloatingPointError(
-            f"detect_anomaly: op '{op}' produced {data} from {[p.data for p in (a, b) if p]}"
+            f"detect_anomaly: op '{_op_name(rule, ctx)}' produced {data} from {[p.data for p in (a, b) if p]}"
         )
     return out
 
@@ -257,7 +280,6 @@ def _lift(x, op):
         c.data = float(x)
         c.grad = 0.0
         c.label = ""
-        c.op = ""
         c._a = c._b = None
         c.requires_grad = False
         c._backward = None
