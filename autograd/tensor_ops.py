@@ -18,6 +18,8 @@ from numbers import Real
 import numpy as np
 
 from .engine import Node
+from .engine import add_rule as _add_rule
+from .engine import mul_rule as _mul_rule
 from .grad_mode import state as _state
 from .tensor import EXACT_RULES, Tensor, _const, _make, _make_n, _raw
 
@@ -149,10 +151,6 @@ def add(a, b):
     return _make(data, a, b, "+", _add_rule)
 
 
-def _add_rule(ctx, g, out, a, b):
-    return g, g
-
-
 def _add_scalar_rule(ctx, g, out, a):
     return (g,)
 
@@ -168,10 +166,6 @@ def mul(a, b):
     except ValueError:
         raise _broadcast_error("*", a._data, b._data) from None
     return _make(data, a, b, "*", _mul_rule)
-
-
-def _mul_rule(ctx, g, out, a, b):
-    return g * b, g * a
 
 
 def _mul_scalar_rule(c, g, out, a):
