@@ -284,10 +284,14 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 gs = rule(node._ctx, g, node._data, a._data)
             elif b is NARY:
                 parents = a
-                gs = rule(node._ctx, g, node._data, *map(_data_of, a))
+                if len(a) == 3:  # linear with a bias, the common case
+                    gs = rule(node._ctx, g, node._data, a[0]._data, a[1]._data, a[2]._data)
+                else:
+                    gs = rule(node._ctx, g, node._data, *map(_data_of, a))
             else:
                 parents = (a, b)
                 gs = rule(node._ctx, g, node._data, a._data, b._data)
+            reshape = conform is not None and rule not in exact
             if free:  # this node's part of the graph is used up
                 node._a = node._b = node._ctx = None
                 node._released = True
@@ -295,7 +299,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 if not p.requires_grad:
                     continue
                 if gp is not None:
-                    if conform is not None and rule not in exact:
+                    if reshape:
                         gp = conform(gp, p)
                     old = p._g
                     p._g = gp if old is token else old + gp

@@ -1,7 +1,7 @@
 """The README's MNIST training, timed: chainrule (nn.fit, and a plain loop) vs the same
 training hand-written in numpy.
 
-    python bench/bench_mnist.py             # 10,000 iterations, 3 rounds, medians
+    python bench/bench_mnist.py             # 10,000 iterations, 5 rounds, medians
     python bench/bench_mnist.py --quick     # 300 iterations, 1 round (a smoke run)
 
 The training: 784-50-10, Linear-ReLU-Linear, softmax cross-entropy, SGD lr 0.1, batch 100,
@@ -136,7 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="300 iterations, one round")
     parser.add_argument("--iters", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     iters, rounds = (300, 1) if args.quick else (args.iters, args.rounds)
 
