@@ -170,6 +170,30 @@ def test_op_and_parents_and_repr():
     assert a.parents == () and a.is_leaf and not c.is_leaf
 
 
+def test_op_names_as_micrograd_shows_them():
+    x, y = Value(2.0), Value(3.0)
+    names = {
+        "+": x + y,
+        "*": x * y,
+        "**2": x**2,
+        "**0.5": x**0.5,
+        "**-1": x**-1,
+        "**": x**y,
+        "exp": x.exp(),
+        "log": x.log(),
+        "sqrt": x.sqrt(),
+        "tanh": x.tanh(),
+        "sigmoid": x.sigmoid(),
+        "relu": x.relu(),
+        "abs": abs(x),
+    }
+    assert {name: v.op for name, v in names.items()} == {name: name for name in names}
+    assert (x / y).op == "*" and (x / y).parents[1].op == "**-1"  # micrograd's a * b**-1
+    assert x.op == "" and Value(1.0, label="w").op == ""
+    with no_grad():
+        assert (x * y).op == ""  # no graph recorded: no op, no parents
+
+
 def test_deep_chain_runs_backward_at_default_recursion_limit():
     x = Value(1.0)
     y = x
