@@ -185,6 +185,15 @@ class Tensor(engine.Node):
             return a.astype(dtype)
         return a.copy() if copy else a
 
+    def __reduce__(self):
+        """copy.deepcopy and pickle, for leaves (as PyTorch): data, requires_grad, label, grad."""
+        if self._backward is not None:
+            raise RuntimeError(
+                f"copy/pickle: this tensor is the result of op '{self.op}' and part of a graph; "
+                "only leaves can be copied or pickled. Copy t.detach() instead"
+            )
+        return (_rebuild, (type(self), self._data, self.requires_grad, self.label, self.grad))
+
     def detach(self) -> Tensor:
         """The same data as a new leaf that needs no gradient."""
         return _const(self._data)
@@ -271,6 +280,12 @@ class Tensor(engine.Node):
         if g.__class__ is _ndarray and g.shape == d.shape and g.dtype is d.dtype:
             return g  # the common case: nothing to do
         return _conform_slow(g, d.shape, d.dtype)
+
+
+def _rebuild(cls, data, requires_grad, label, grad):
+    t = cls(data, requires_grad=requires_grad)
+    t.label, t.grad = label, grad
+    return t
 
 
 def _raw(x):

@@ -53,8 +53,6 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
-    def __reduce__(self):
-        return (Parameter, (self.data, self.requires_grad))
 
 
 class Module:

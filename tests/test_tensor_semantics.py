@@ -623,3 +623,33 @@ def test_numerical_grad_for_values_and_tensors():
     (gw,) = ag.numerical_grad(lambda x: x * 2, [x], grad_output=np.ones((2, 2)))
     np.testing.assert_allclose(gw, 2 * np.ones((2, 2)), rtol=1e-6)
     assert gradcheck(lambda a, b: (a * b + a**2).tanh(), [a, b])
+
+
+def test_deepcopy_and_pickle_copy_a_leaf_with_its_grad_and_refuse_a_graph_node():
+    import copy
+    import pickle
+
+    w = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True, label="w")
+    (w * w).sum().backward()
+    for clone in (copy.deepcopy(w), pickle.loads(pickle.dumps(w))):
+        assert type(clone) is Tensor and clone.requires_grad and clone.label == "w"
+        np.testing.assert_array_equal(clone.data, w.data)
+        np.testing.assert_array_equal(clone.grad, 2 * w.data)  # d(sum w^2)/dw = 2w
+        assert not np.shares_memory(clone.data, w.data) and not np.shares_memory(clone.grad, w.grad)
+    with pytest.raises(RuntimeError, match=r"op '\*'.*only leaves.*detach"):
+        copy.deepcopy(w * 2)
+
+
+def test_deepcopy_of_a_model_is_independent_and_keeps_parameters():
+    import copy
+
+    import nn
+
+    nn.manual_seed(0)
+    model = nn.MLP([3, 4, 2])
+    before = model[0].weight.data.copy()
+    snapshot = copy.deepcopy(model)
+    assert all(type(p) is nn.Parameter for p in snapshot.parameters())
+    model[0].weight.data += 1.0
+    np.testing.assert_array_equal(snapshot[0].weight.data, before)
+    np.testing.assert_array_equal(model[0].weight.data, before + 1.0)
