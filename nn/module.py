@@ -54,7 +54,6 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-
 class Module:
     """Base class of layers and models. Subclasses call `super().__init__()` first, assign
     parameters and submodules as attributes, and define `forward`; call the module itself."""

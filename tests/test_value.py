@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import math
 import random
+import weakref
 
 import pytest
 from hypothesis import given, settings
@@ -223,6 +224,27 @@ def test_graph_is_freed_by_reference_counting_alone():
         del h, y
         assert _live_values() == before + 1  # only x: no cycle kept the graph alive
         assert x.grad == pytest.approx((1 - math.tanh(2.25) ** 2) * 3.0 * (math.exp(math.tanh(2.25)) + 1))
+    finally:
+        gc.enable()
+
+
+class _WeaklyReferable(Value):
+    """Value itself has no weakref slot; a leaf of this kind lets a test watch a graph die."""
+
+    __slots__ = ("__weakref__",)
+
+
+def test_graph_is_freed_by_reference_counting_alone_watched_by_a_weakref():
+    gc.collect()
+    gc.disable()
+    try:
+        x = _WeaklyReferable(1.5)
+        h = (x * x).tanh()
+        y = h.exp() + h
+        y.backward()
+        probe = weakref.ref(x)
+        del x, h, y  # every node of the graph holds x through its parents
+        assert probe() is None  # a cycle anywhere in the graph would keep x alive
     finally:
         gc.enable()
 
