@@ -146,14 +146,15 @@ def _mark_consumers(roots, token) -> list:
     Returns the leaves: they need no order (and no count), so the pass sums their
     gradients as they come and hands them over at the end. (A count would also cost a new
     int object per use of a widely shared leaf once past 256: a chain's constant factor.)"""
-    stack, leaves = [], []
+    # None at the bottom of each work list: the list never empties, so it keeps its memory
+    # (a chain would otherwise free and reallocate it at every node).
+    stack, leaves = [None], []
     for r in roots:
         if r._g is not token:
             r._n, r._g = 0, token
             (leaves if r._backward is None else stack).append(r)
     pop, push, leaf = stack.pop, stack.append, leaves.append
-    while stack:
-        node = pop()
+    while (node := pop()) is not None:
         a, b = node._a, node._b
         if a is None:  # a node whose graph was freed: the pass raises when it gets there
             continue
@@ -211,11 +212,11 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     leaves = _mark_consumers(roots, token)
     if len(roots) == 1:
         root._g = seeds[0]
-        ready = [] if root._backward is None else [root]
+        ready = [None] if root._backward is None else [None, root]  # None: see _mark_consumers
     else:
         for r, s in zip(roots, seeds):
             r._g = s if r._g is token else r._g + s
-        ready = [r for r in dict.fromkeys(roots) if r._n == 0 and r._backward is not None]
+        ready = [None] + [r for r in dict.fromkeys(roots) if r._n == 0 and r._backward is not None]
     conform = root._conform if root._conform_needed else None
     exact = root._exact_rules
     plain = wanted is None and not root._keeps_every_grad
@@ -225,8 +226,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     enabled = _state.enabled
     _state.enabled = create_graph  # rules record a graph only for create_graph
     try:
-        while ready:
-            node = pop()
+        while (node := pop()) is not None:
             g = node._g
             node._g = None
             a, b = node._a, node._b
