@@ -46,9 +46,6 @@ class Node:
         "_g",
     )
 
-    # Class-level defaults that subclasses may refine.
-    _released = False
-
     @property
     def parents(self) -> tuple:
         """The inputs of the op that made this node, in order, duplicates kept."""
@@ -60,17 +57,14 @@ class Node:
             return self._a
         return (self._a, b)
 
-    def _set_parents(self, parents: tuple) -> None:
-        n = len(parents)
-        if n > 2:
-            self._a, self._b = parents, NARY
-        else:
-            self._a = parents[0] if n else None
-            self._b = parents[1] if n == 2 else None
-
     _frees_graph = False  # Tensor frees a used graph unless told to retain it, as PyTorch does
     _keeps_every_grad = False  # Value: every node shows this pass's gradient after backward
     _retains = False  # Tensor: a non-leaf that asked to keep its gradient (retain_grad())
+
+    @property
+    def _released(self) -> bool:
+        """An op's result whose parents a backward pass dropped as it went (Tensor)."""
+        return self._backward is not None and self._a is None
 
     @property
     def is_leaf(self) -> bool:
@@ -294,7 +288,6 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             reshape = conform is not None and rule not in exact
             if free:  # this node's part of the graph is used up
                 node._a = node._b = node._ctx = None
-                node._released = True
             for p, gp in zip(parents, gs):
                 if not p.requires_grad:
                     continue

@@ -59,11 +59,10 @@ EXACT_RULES: set = set()
 class Tensor(engine.Node):
     """An n-dimensional array node. `.grad` holds d(root)/d(self) with self's shape."""
 
-    __slots__ = ("op", "_version", "_oldest", "_released", "_retains", "__weakref__")
+    __slots__ = ("op", "_version", "_oldest", "_retains", "__weakref__")
 
-    # The array lives in Node's `data` slot, read and written here as `_data`, because
-    # `data` itself is the tracked property below (one slot fewer per node).
-    _data = engine.Node.__dict__["data"]
+    # The array lives in Node's `data` slot, read and written here as Node's `_data`
+    # alias, because `data` itself is the tracked property below (one slot fewer per node).
 
     _frees_graph = True
     _conform_needed = True
@@ -82,7 +81,7 @@ class Tensor(engine.Node):
         self.requires_grad = bool(requires_grad)
         self._a = self._b = self._backward = self._ctx = None
         self._g = engine.UNVISITED
-        self._released = self._retains = False
+        self._retains = False
         self._version = _epoch
         self._oldest = _LEAF
 
@@ -404,7 +403,7 @@ def _const(data) -> Tensor:
     t._data = data
     t.grad = None
     t.label = t.op = ""
-    t.requires_grad = t._released = t._retains = False
+    t.requires_grad = t._retains = False
     t._a = t._b = t._backward = t._ctx = None
     t._g = engine.UNVISITED
     t._version = _epoch
@@ -423,7 +422,7 @@ def _make(data, a, b, op: str, rule, ctx=None) -> Tensor:
     out.label = ""
     out.op = op
     out._g = engine.UNVISITED
-    out._released = out._retains = False
+    out._retains = False
     e = out._version = _epoch
     if _state.enabled and (a.requires_grad or (b is not None and b.requires_grad)):
         o = a._oldest
@@ -457,7 +456,7 @@ def _make_n(data, parents: tuple, op: str, rule, ctx=None) -> Tensor:
     out.label = ""
     out.op = op
     out._g = engine.UNVISITED
-    out._released = out._retains = False
+    out._retains = False
     oldest = out._version = _epoch
     need = False
     if _state.enabled:

@@ -189,6 +189,8 @@ def test_fit_learns_two_moons_and_records_history():
     assert scores["accuracy"] == pytest.approx(h.val_acc[-1])
     assert scores["loss"] == pytest.approx(h.val_loss[-1])
     assert "30 epochs, 300 steps" in repr(h)
+    d = h.as_dict()
+    assert set(d) == {*nn.History.FIELDS, "step_loss"} and d["lr"] == h.lr and d["lr"] is not h.lr
 
 
 @pytest.mark.parametrize(
