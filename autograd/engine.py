@@ -40,7 +40,7 @@ class Node:
         "requires_grad",
         "_a",
         "_b",
-        "_backward",
+        "_rule",
         "_ctx",
         "_n",
         "_g",
@@ -64,12 +64,12 @@ class Node:
     @property
     def _released(self) -> bool:
         """An op's result whose parents a backward pass dropped as it went (Tensor)."""
-        return self._backward is not None and self._a is None
+        return self._rule is not None and self._a is None
 
     @property
     def is_leaf(self) -> bool:
         """True for nodes made by the user rather than by an op."""
-        return self._backward is None
+        return self._rule is None
 
     # Hooks each node kind fills in -------------------------------------------------
     def _default_seed(self, gradient, create_graph: bool):
@@ -146,7 +146,7 @@ def _mark_consumers(roots, token) -> list:
     for r in roots:
         if r._g is not token:
             r._n, r._g = 0, token
-            (leaves if r._backward is None else stack).append(r)
+            (leaves if r._rule is None else stack).append(r)
     pop, push, leaf = stack.pop, stack.append, leaves.append
     while (node := pop()) is not None:
         a, b = node._a, node._b
@@ -157,22 +157,22 @@ def _mark_consumers(roots, token) -> list:
                 if p.requires_grad:
                     if p._g is not token:
                         p._n, p._g = 1, token
-                        (leaf if p._backward is None else push)(p)
-                    elif p._backward is not None:  # leaves are not counted
+                        (leaf if p._rule is None else push)(p)
+                    elif p._rule is not None:  # leaves are not counted
                         p._n += 1
             continue
         # One or two parents, unrolled: this loop runs once per node of the graph.
         if a.requires_grad:
             if a._g is not token:
                 a._n, a._g = 1, token
-                (leaf if a._backward is None else push)(a)
-            elif a._backward is not None:  # leaves are not counted
+                (leaf if a._rule is None else push)(a)
+            elif a._rule is not None:  # leaves are not counted
                 a._n += 1
         if b is not None and b.requires_grad:
             if b._g is not token:
                 b._n, b._g = 1, token
-                (leaf if b._backward is None else push)(b)
-            elif b._backward is not None:  # leaves are not counted
+                (leaf if b._rule is None else push)(b)
+            elif b._rule is not None:  # leaves are not counted
                 b._n += 1
     return leaves
 
@@ -206,11 +206,11 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     leaves = _mark_consumers(roots, token)
     if len(roots) == 1:
         root._g = seeds[0]
-        ready = [None] if root._backward is None else [None, root]  # None: see _mark_consumers
+        ready = [None] if root._rule is None else [None, root]  # None: see _mark_consumers
     else:
         for r, s in zip(roots, seeds):
             r._g = s if r._g is token else r._g + s
-        ready = [None] + [r for r in dict.fromkeys(roots) if r._n == 0 and r._backward is not None]
+        ready = [None] + [r for r in dict.fromkeys(roots) if r._n == 0 and r._rule is not None]
     conform = root._conform if root._conform_needed else None
     exact = root._exact_rules
     plain = wanted is None and not root._keeps_every_grad
@@ -226,7 +226,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
             a, b = node._a, node._b
             if g is token:  # no gradient reached this node: its parents get none through it
                 for p in () if a is None else (a,) if b is None else a if b is NARY else (a, b):
-                    if p.requires_grad and p._backward is not None:
+                    if p.requires_grad and p._rule is not None:
                         p._n -= 1
                         if not p._n:
                             push(p)
@@ -241,7 +241,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 node.grad = g
             if a is None:  # an op node without parents: a backward pass freed its graph
                 raise _release_error(node)
-            rule = node._backward
+            rule = node._rule
             if unrolled and b is not NARY:  # the hot path of a Value graph, unrolled
                 if b is None:
                     (ga,) = rule(node._ctx, g, node._data, a._data)
@@ -255,7 +255,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                     if ga is not None:
                         old = a._g
                         a._g = ga if old is token else old + ga
-                    if a._backward is not None:  # leaves wait for the end of the pass
+                    if a._rule is not None:  # leaves wait for the end of the pass
                         n = a._n - 1
                         a._n = n
                         if not n:
@@ -264,7 +264,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                     if gb is not None:
                         old = b._g
                         b._g = gb if old is token else old + gb
-                    if b._backward is not None:
+                    if b._rule is not None:
                         n = b._n - 1
                         b._n = n
                         if not n:
@@ -296,7 +296,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                         gp = conform(gp, p)
                     old = p._g
                     p._g = gp if old is token else old + gp
-                if p._backward is not None:  # leaves wait for the end of the pass
+                if p._rule is not None:  # leaves wait for the end of the pass
                     n = p._n - 1
                     p._n = n
                     if not n:

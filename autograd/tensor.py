@@ -79,7 +79,7 @@ class Tensor(engine.Node):
         self.label = label
         self.op = ""
         self.requires_grad = bool(requires_grad)
-        self._a = self._b = self._backward = self._ctx = None
+        self._a = self._b = self._rule = self._ctx = None
         self._g = engine.UNVISITED
         self._retains = False
         self._version = _epoch
@@ -91,14 +91,14 @@ class Tensor(engine.Node):
         if value is self._data:  # `t.data -= ...`: the array was changed in place
             _epoch += 1
             self._version = _epoch  # ops that used the old values now refuse backward
-            if self._backward is not None:
-                self._backward = functools.partial(_changed_rule, self.op)
+            if self._rule is not None:
+                self._rule = functools.partial(_changed_rule, self.op)
                 raise RuntimeError(
                     f"data: the result of op '{self.op}' was changed in place; backward through "
                     "it would use the changed values, so it now raises. Change a .detach()ed copy"
                 )
             return
-        if self._backward is not None:
+        if self._rule is not None:
             raise RuntimeError(
                 f"data: cannot assign to the data of the result of op '{self.op}' while it is "
                 "part of a graph that backward may still use; assign to a leaf, or to a "
@@ -186,7 +186,7 @@ class Tensor(engine.Node):
 
     def __reduce__(self):
         """copy.deepcopy and pickle, for leaves (as PyTorch): data, requires_grad, label, grad."""
-        if self._backward is not None:
+        if self._rule is not None:
             raise RuntimeError(
                 f"copy/pickle: this tensor is the result of op '{self.op}' and part of a graph; "
                 "only leaves can be copied or pickled. Copy t.detach() instead"
@@ -199,7 +199,7 @@ class Tensor(engine.Node):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad on a leaf, in place; returns self."""
-        if self._backward is not None:
+        if self._rule is not None:
             raise RuntimeError(
                 f"requires_grad_: only leaves can change requires_grad; this is the result of "
                 f"op '{self.op}' (use .detach().requires_grad_() for a new leaf)"
@@ -404,7 +404,7 @@ def _const(data) -> Tensor:
     t.grad = None
     t.label = t.op = ""
     t.requires_grad = t._retains = False
-    t._a = t._b = t._backward = t._ctx = None
+    t._a = t._b = t._rule = t._ctx = None
     t._g = engine.UNVISITED
     t._version = _epoch
     t._oldest = _LEAF
@@ -431,12 +431,12 @@ def _make(data, a, b, op: str, rule, ctx=None) -> Tensor:
         out._oldest = o if o < e else e
         out._a = a
         out._b = b
-        out._backward = rule
+        out._rule = rule
         out._ctx = ctx
         out.requires_grad = True
     else:
         out._oldest = _LEAF
-        out._a = out._b = out._backward = out._ctx = None
+        out._a = out._b = out._rule = out._ctx = None
         out.requires_grad = False
     if _state.anomaly:
         _anomaly_forward(out, (a,) if b is None else (a, b), ctx)
@@ -468,11 +468,11 @@ def _make_n(data, parents: tuple, op: str, rule, ctx=None) -> Tensor:
     if need:
         out._oldest = oldest
         out._a, out._b = parents, engine.NARY
-        out._backward, out._ctx = rule, ctx
+        out._rule, out._ctx = rule, ctx
         out.requires_grad = True
     else:
         out._oldest = _LEAF
-        out._a = out._b = out._backward = out._ctx = None
+        out._a = out._b = out._rule = out._ctx = None
         out.requires_grad = False
     if _state.anomaly:
         _anomaly_forward(out, parents, ctx)
@@ -495,7 +495,7 @@ def _check_versions(root: Tensor) -> None:
                     "the new values and give wrong gradients. Call backward before changing .data, "
                     "or run the forward pass again"
                 )
-            if p._backward is not None and id(p) not in seen:
+            if p._rule is not None and id(p) not in seen:
                 seen.add(id(p))
                 stack.append(p)
 
@@ -543,10 +543,10 @@ def _bad(x) -> str:
 
 def _anomaly_forward(out: Tensor, parents, ctx) -> None:
     site = _creation_site()
-    if out._backward is not None:
+    if out._rule is not None:
         # A rule wrapper that checks what the rule returns; it holds no node, so the
         # graph stays free of cycles.
-        out._backward = functools.partial(_checked_rule, out._backward, out.op, site)
+        out._rule = functools.partial(_checked_rule, out._rule, out.op, site)
     if not _finite(out._data) and all(_finite(p._data) for p in parents) and _finite_ctx(ctx):
         shapes = ", ".join(str(p._data.shape) for p in parents)
         raise FloatingPointError(

@@ -787,7 +787,7 @@ def minimum(a, b):
 # ======================================================================================
 def _inplace(op, ufunc, symbol: str):
     def method(self, other):
-        if self._backward is not None:  # the result of an op: out of place, as t = t + x
+        if self._rule is not None:  # the result of an op: out of place, as t = t + x
             return op(self, other)
         if self.requires_grad and _state.enabled:
             raise RuntimeError(

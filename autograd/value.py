@@ -34,13 +34,13 @@ class Value(engine.Node):
         self._a = self._b = None
         self._g = engine.UNVISITED
         self.requires_grad = requires_grad
-        self._backward = None
+        self._rule = None
         self._ctx = None
 
     @property
     def op(self) -> str:
         """The op that made this node: '' for a leaf (or a result made under no_grad)."""
-        return _op_name(self._backward, self._ctx)
+        return _op_name(self._rule, self._ctx)
 
     def __repr__(self) -> str:
         parts = [f"data={self.data:.6g}", f"grad={_fmt(self.grad)}"]
@@ -256,10 +256,10 @@ def _make(data, a, b, rule, ctx=None):
     if _state.enabled:
         out._a = a
         out._b = b
-        out._backward = rule
+        out._rule = rule
         out.requires_grad = True
     else:
-        out._a = out._b = out._backward = None
+        out._a = out._b = out._rule = None
         out.requires_grad = False
     if _state.anomaly and not math.isfinite(data):
         raise FloatingPointError(
@@ -277,7 +277,7 @@ def _lift(x, op):
         c.label = ""
         c._a = c._b = None
         c.requires_grad = False
-        c._backward = None
+        c._rule = None
         c._ctx = None
         c._g = _UNVISITED
         return c

@@ -280,7 +280,7 @@ class _Scene:
             return "output"
         if id(node) in self.param_names:
             return "parameter"
-        if node._backward is not None:
+        if node._rule is not None:
             return "intermediate"
         if node.requires_grad:
             return "input"
@@ -312,7 +312,7 @@ class _Scene:
         own = [False] * len(self.order)  # a parameter, or a one-input op applied to one
         for i, node in enumerate(self.order):
             parents = self.parent_idx[i]
-            if node._backward is None:
+            if node._rule is None:
                 name = self.param_names.get(id(node))
                 if name is not None:
                     out[i] = _module_of(name)
@@ -368,7 +368,7 @@ def _walk(model, max_depth: int = 12):
     while stack:
         path, obj, depth = stack.pop()
         if isinstance(obj, Node):
-            if obj.requires_grad and obj._backward is None:
+            if obj.requires_grad and obj._rule is None:
                 params.setdefault(id(obj), path)
             continue
         if id(obj) in seen or depth > max_depth:
@@ -422,7 +422,7 @@ def _replay(order):
     with no_grad(), np.errstate(all="ignore"):  # nan and inf are drawn in red, not warned about
         for i in range(len(order) - 1, -1, -1):
             node = order[i]
-            rule = node._backward
+            rule = node._rule
             g = grads.get(i)
             if rule is None or g is None:
                 continue
@@ -447,11 +447,11 @@ def _replay(order):
 
 def _local_derivatives(node):
     """d(out)/d(parent) for each parent of a scalar node (the rule run with g = 1)."""
-    if _is_array(node.data) or node._backward is None:
+    if _is_array(node.data) or node._rule is None:
         return None
     try:
         with no_grad():
-            return node._backward(node._ctx, 1.0, node.data, *[p.data for p in node.parents])
+            return node._rule(node._ctx, 1.0, node.data, *[p.data for p in node.parents])
     except Exception:
         return None
 
@@ -627,7 +627,7 @@ def _formulas(node) -> tuple:
     if len(node.parents) == 1 and op in ("+", "-", "*"):  # with a plain number c
         if op == "*":
             return ("∂/∂x = c",)
-        rsub = "rsub" in getattr(node._backward, "__name__", "")
+        rsub = "rsub" in getattr(node._rule, "__name__", "")
         return ("∂/∂x = −1",) if rsub else ("∂/∂x = 1",)
     return FORMULAS.get(base, ())
 
@@ -697,7 +697,7 @@ def _text(scene, max_lines, max_indent: int = 24) -> str:
             continue
         printed.add(i)
         line = lead + _describe(scene, i)
-        if node._backward is not None:
+        if node._rule is not None:
             line += f"  <- {_op_text(node)}"
         elif scene.roles[i] != "intermediate":
             line += f"  ({scene.roles[i]})"
@@ -891,12 +891,12 @@ def _build(
                 _draw_box(g, scene, u, box[u], units, used_flags)
             continue
         labels[i] = node_label(i)
-        if node._backward is not None and compact:  # the op as the node's first cell
+        if node._rule is not None and compact:  # the op as the node's first cell
             labels[i] = labels[i].replace(
                 "<TR>", f'<TR><TD BGCOLOR="{OP_FILL}"><B>{_esc(_op_text(node))}</B></TD>', 1
             )
         g.node(f"n{i}", labels[i], tooltip=_tooltip(_describe(scene, i)))
-        if node._backward is not None and not compact:
+        if node._rule is not None and not compact:
             faded = on_path is not None and i not in on_path
             _draw_op(g, scene, i, formulas, faded, current == i)
     # edges ------------------------------------------------------------------------------
@@ -904,7 +904,7 @@ def _build(
     declared: set = set()
     for i in range(n):
         node = order[i]
-        if node._backward is None:
+        if node._rule is None:
             continue
         ui = units[i]
         target = (f"n{i}" if compact else f"o{i}") if ui is None else box[ui]
@@ -973,7 +973,7 @@ def _distant_uses(scene, units, span: int = 3) -> set:
         dist[i] = 1 + min(dist[c] for c, _ in scene.consumers[i])
     copies = set()
     for j, uses in scene.consumers.items():
-        if scene.order[j]._backward is not None or units[j] is not None:
+        if scene.order[j]._rule is not None or units[j] is not None:
             continue
         uses = [(i, pos) for i, pos in uses if units[i] is None]
         if len(uses) < 2:
@@ -1212,7 +1212,7 @@ def _chains(scene, units, shortest: int = 3) -> list:
     succ: dict = {}
     for i in range(n - 1):
         uses = scene.consumers.get(i, ())
-        if units[i] is not None or order[i]._backward is None or len(uses) != 1:
+        if units[i] is not None or order[i]._rule is None or len(uses) != 1:
             continue
         c = uses[0][0]
         if c != n - 1 and units[c] is None and order[c].op == order[i].op:
@@ -1252,12 +1252,10 @@ def _blocks(scene, units) -> list:
         return units[j] is None and j != n - 1 and all(units[c] == u for c, _ in consumers.get(j, ()))
 
     for u, ms in members.items():
-        inputs = {
-            j for m in ms for j in parent_idx[m] if order[j]._backward is not None and only_used_by(j, u)
-        }
+        inputs = {j for m in ms for j in parent_idx[m] if order[j]._rule is not None and only_used_by(j, u)}
         for j in sorted(inputs):
             units[j] = u
-        for j in sorted({p for i in inputs for p in parent_idx[i] if order[p]._backward is None}):
+        for j in sorted({p for i in inputs for p in parent_idx[i] if order[p]._rule is None}):
             if only_used_by(j, u):
                 units[j] = u
         uses = consumers.get(int(u.split(":")[1]), ())
@@ -1274,12 +1272,12 @@ def _blocks(scene, units) -> list:
         for i, u in enumerate(units):
             if u is not None and u[0] in "cb":
                 ops, feeds = shape.setdefault(u, ({}, set()))
-                if order[i]._backward is not None:
+                if order[i]._rule is not None:
                     ops[order[i].op] = ops.get(order[i].op, 0) + 1
                 feeds.update(
                     keys[j]
                     for j in parent_idx[i]
-                    if keys[j] != u and not (order[j]._backward is None and order[j].requires_grad)
+                    if keys[j] != u and not (order[j]._rule is None and order[j].requires_grad)
                 )
         alike: dict = {}
         for u, (ops, feeds) in shape.items():
@@ -1297,7 +1295,7 @@ def _blocks(scene, units) -> list:
     # a parameter joins the box of its first use when it is used once there, or when all
     # its uses are in that box and it has no label (a labelled input such as x0 stays out)
     for j, node in enumerate(order):
-        if units[j] is None and node._backward is None and node.requires_grad and j in consumers:
+        if units[j] is None and node._rule is None and node.requires_grad and j in consumers:
             first = units[min(c for c, _ in consumers[j])]
             uses = [units[c] == first for c, _ in consumers[j]]
             if first is not None and (sum(uses) == 1 or (all(uses) and not node.label)):
@@ -1323,7 +1321,7 @@ def _draw_box(g, scene, unit, box_id, units, used_flags):
     """One box for a collapsed module, chain or remainder: what it holds and its gradients."""
     members = [i for i, u in enumerate(units) if u == unit]
     order = scene.order
-    ops = sum(1 for i in members if order[i]._backward is not None)
+    ops = sum(1 for i in members if order[i]._rule is not None)
     rows = []
     worst = None
     if unit == "rest":
@@ -1375,7 +1373,7 @@ def _op_summary(order, members, k, less=None) -> str:
     (less `less = (op, count)`, the chain's own ops)."""
     counts: dict = {}
     for i in members:
-        if order[i]._backward is not None:
+        if order[i]._rule is not None:
             t = _op_text(order[i])
             counts[t] = counts.get(t, 0) + 1
     if less is not None:
@@ -1385,7 +1383,7 @@ def _op_summary(order, members, k, less=None) -> str:
 
 def _param_rows(scene, members, rows, used_flags, count=True):
     """Rows on the leaves that need grad inside a box; returns the worst gradient flag."""
-    leaves = [i for i in members if scene.order[i]._backward is None and scene.order[i].requires_grad]
+    leaves = [i for i in members if scene.order[i]._rule is None and scene.order[i].requires_grad]
     if count and leaves:
         rows.append(_esc(f"{sum(int(np.size(scene.order[i].data)) for i in leaves)} parameters inside"))
     gs = [scene.grads[i] for i in leaves if scene.grads[i] is not None]
