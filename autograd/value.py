@@ -1,7 +1,14 @@
 """Value: a scalar node, micrograd-style, and its primitive ops.
 
-Each primitive is a forward method and a `_rule` right below it that states the local
-derivative. `-`, `/` and the reflected forms are built from the primitives, as in
+The file reads top to bottom: the `Value` class (what a node holds, the hooks the engine
+calls, and the ops composed from primitives), then each primitive as a forward function
+with its rule right below it, one line of math each, the first ops a learner meets first
+(`+`, `*`, `**`, `tanh`, `exp`, `relu`), then the table that binds them as methods.
+
+A rule is `rule(ctx, g, out, *parents) -> one gradient per parent`: `g` is d(root)/d(out),
+and the rule returns d(root)/d(parent) = g * d(out)/d(parent), the chain rule for one
+node. The engine calls it on floats, or on Values for `create_graph=True`, so rules use
+only operators. `-`, `/` and the reflected forms are built from the primitives, as in
 micrograd, so a graph drawn here has the same nodes as micrograd's.
 """
 
@@ -66,169 +73,207 @@ class Value(engine.Node):
         """Set `.grad` of every node in the graph to d(self)/d(node); leaves accumulate."""
         engine.backward(self, None, retain_graph=True, create_graph=create_graph)
 
-    # primitives ----------------------------------------------------------------------------
-    def __add__(self, other):
-        """a + b"""
-        if other.__class__ is not Value:
-            other = _lift(other, "+")
-        return _make(self.data + other.data, self, other, _add_rule)
+    # The primitives (+ * ** tanh exp relu log sqrt sigmoid abs) follow the class, each
+    # beside its derivative, and are bound as methods by _bind() at the end of the file.
 
-    def __mul__(self, other):
-        """a * b"""
-        if other.__class__ is not Value:
-            other = _lift(other, "*")
-        return _make(self.data * other.data, self, other, _mul_rule)
-
-    def __pow__(self, other):
-        """a ** n for a number n, or a ** b for a Value b (then a must be positive)"""
-        if isinstance(other, Value):
-            a, b = self.data, other.data
-            if a < 0:
-                raise ValueError(
-                    f"**: base {a:g} is negative and the exponent is a Value; a ** b with a "
-                    "Value exponent needs a >= 0 (its derivative uses log(a))"
-                )
-            return _make(_real_pow(a, b), self, other, _pow_value_rule)
-        if not isinstance(other, Real):
-            raise TypeError(f"**: exponent must be a number or a Value, got {type(other).__name__}")
-        n = float(other)
-        return _make(_real_pow(self.data, n), self, None, _pow_rule, n)
-
-    def exp(self):
-        """e ** x"""
-        try:
-            out = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(
-                f"exp: exp({self.data:g}) overflows a float (inputs above about 709.78); "
-                "scale the input down, or use a stable form (log-sum-exp, sigmoid)"
-            ) from None
-        return _make(out, self, None, _exp_rule)
-
-    def log(self):
-        """natural log, x > 0"""
-        if self.data <= 0:
-            raise ValueError(f"log: input {self.data:g} is not positive; log needs x > 0")
-        return _make(math.log(self.data), self, None, _log_rule)
-
-    def sqrt(self):
-        """x ** 0.5, x >= 0"""
-        if self.data < 0:
-            raise ValueError(f"sqrt: input {self.data:g} is negative; sqrt needs x >= 0")
-        return _make(math.sqrt(self.data), self, None, _sqrt_rule)
-
-    def tanh(self):
-        """(e^2x - 1) / (e^2x + 1)"""
-        return _make(math.tanh(self.data), self, None, _tanh_rule)
-
-    def sigmoid(self):
-        """1 / (1 + e^-x), computed without overflow for large |x|"""
-        x = self.data
-        if x >= 0:
-            out = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            out = e / (1.0 + e)
-        return _make(out, self, None, _sigmoid_rule)
-
-    def relu(self):
-        """max(0, x)"""
-        x = self.data
-        return _make(x if x > 0 else 0.0, self, None, _relu_rule)
-
-    def __abs__(self):
-        """|x|"""
-        return _make(abs(self.data), self, None, _abs_rule)
-
-    abs = __abs__
-
-    # composed ------------------------------------------------------------------------------
+    # composed from the primitives ------------------------------------------------------
     def __neg__(self):
+        """-a = a * -1"""
         return self * -1
 
     def __radd__(self, other):
+        """b + a"""
         return self + other
 
     def __sub__(self, other):
+        """a - b = a + (-b)"""
         return self + (-other)
 
     def __rsub__(self, other):
+        """b - a = b + (-a)"""
         return other + (-self)
 
     def __rmul__(self, other):
+        """b * a"""
         return self * other
 
     def __truediv__(self, other):
+        """a / b = a * b**-1"""
         if _data(other) == 0:
             raise ZeroDivisionError(f"/: division by zero ({self.data:g} / 0)")
         return self * other**-1
 
     def __rtruediv__(self, other):
+        """b / a = b * a**-1"""
         if self.data == 0:
             raise ZeroDivisionError(f"/: division by zero ({_data(other):g} / 0)")
         return other * self**-1
 
     def __rpow__(self, other):
+        """b ** a, for a number b"""
         return _lift(other, "**") ** self
 
 
-# backward rules: rule(ctx, g, out, *parents); operands are floats or Values ---------------
-_add_rule, _mul_rule = engine.add_rule, engine.mul_rule  # the engine applies these inline
+# ======================================================================================
+# primitives: forward, then its rule right below; `g` is the gradient arriving at `out`
+# ======================================================================================
+def add(a, b):
+    """a + b"""
+    if b.__class__ is not Value:
+        b = _lift(b, "+")
+    return _make(a.data + b.data, a, b, _add_rule)
+
+
+# d(a + b)/da = 1, d(a + b)/db = 1: rule (g, g). Shared with Tensor; the engine inlines it.
+_add_rule = engine.add_rule
+
+
+def mul(a, b):
+    """a * b"""
+    if b.__class__ is not Value:
+        b = _lift(b, "*")
+    return _make(a.data * b.data, a, b, _mul_rule)
+
+
+# d(a * b)/da = b, d(a * b)/db = a: rule (g * b, g * a). Shared with Tensor; inlined too.
+_mul_rule = engine.mul_rule
+
+
+def pow(a, n):
+    """a ** n for a number n, or a ** b for a Value b (then a must be positive)"""
+    if isinstance(n, Value):
+        return _pow_value(a, n)
+    if not isinstance(n, Real):
+        raise TypeError(f"**: exponent must be a number or a Value, got {type(n).__name__}")
+    n = float(n)
+    return _make(_real_pow(a.data, n), a, None, _pow_rule, n)
 
 
 def _pow_rule(n, g, out, a):
+    """d(a**n)/da = n * a**(n-1)"""
     if _data(a) == 0 and n < 1:
         raise ZeroDivisionError(f"**{n:g}: the derivative of x**{n:g} at x = 0 is infinite")
     return (g * n * a ** (n - 1),)
 
 
+def _pow_value(a, b):
+    """a ** b for a Value exponent b, a >= 0"""
+    if a.data < 0:
+        raise ValueError(
+            f"**: base {a.data:g} is negative and the exponent is a Value; a ** b with a "
+            "Value exponent needs a >= 0 (its derivative uses log(a))"
+        )
+    return _make(_real_pow(a.data, b.data), a, b, _pow_value_rule)
+
+
 def _pow_value_rule(ctx, g, out, a, b):
-    # d/db a**b = a**b * log(a); at a = 0 the limit along b > 0 is 0, as in PyTorch.
+    """d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b * log(a)"""
+    # At a = 0 the limit of d/db along b > 0 is 0, as in PyTorch.
     db = g * out * (a.log() if isinstance(a, Value) else math.log(a)) if _data(a) > 0 else g * 0.0
     return g * b * a ** (b - 1), db
 
 
-def _exp_rule(ctx, g, out, a):
+def tanh(x):
+    """(e^2x - 1) / (e^2x + 1)"""
+    return _make(math.tanh(x.data), x, None, _tanh_rule)
+
+
+def _tanh_rule(ctx, g, out, x):
+    """d tanh(x)/dx = 1 - tanh(x)^2"""
+    return (g * (1 - out * out),)
+
+
+def exp(x):
+    """e ** x"""
+    try:
+        out = math.exp(x.data)
+    except OverflowError:
+        raise OverflowError(
+            f"exp: exp({x.data:g}) overflows a float (inputs above about 709.78); "
+            "scale the input down, or use a stable form (log-sum-exp, sigmoid)"
+        ) from None
+    return _make(out, x, None, _exp_rule)
+
+
+def _exp_rule(ctx, g, out, x):
+    """d e^x/dx = e^x"""
     return (g * out,)
 
 
-def _log_rule(ctx, g, out, a):
-    return (g / a,)
+def relu(x):
+    """max(0, x)"""
+    v = x.data
+    return _make(v if v > 0 else 0.0, x, None, _relu_rule)
 
 
-def _sqrt_rule(ctx, g, out, a):
+def _relu_rule(ctx, g, out, x):
+    """d max(0, x)/dx = 1 if x > 0 else 0"""
+    return (g * (1.0 if _data(x) > 0 else 0.0),)
+
+
+def log(x):
+    """natural log, x > 0"""
+    if x.data <= 0:
+        raise ValueError(f"log: input {x.data:g} is not positive; log needs x > 0")
+    return _make(math.log(x.data), x, None, _log_rule)
+
+
+def _log_rule(ctx, g, out, x):
+    """d log(x)/dx = 1 / x"""
+    return (g / x,)
+
+
+def sqrt(x):
+    """x ** 0.5, x >= 0"""
+    if x.data < 0:
+        raise ValueError(f"sqrt: input {x.data:g} is negative; sqrt needs x >= 0")
+    return _make(math.sqrt(x.data), x, None, _sqrt_rule)
+
+
+def _sqrt_rule(ctx, g, out, x):
+    """d sqrt(x)/dx = 1 / (2 sqrt(x))"""
     if _data(out) == 0:
         raise ZeroDivisionError("sqrt: the derivative of sqrt(x) at x = 0 is infinite")
     return (g * 0.5 / out,)
 
 
-def _tanh_rule(ctx, g, out, a):
-    return (g * (1 - out * out),)
+def sigmoid(x):
+    """1 / (1 + e^-x), computed without overflow for large |x|"""
+    v = x.data
+    if v >= 0:
+        out = 1.0 / (1.0 + math.exp(-v))
+    else:
+        e = math.exp(v)
+        out = e / (1.0 + e)
+    return _make(out, x, None, _sigmoid_rule)
 
 
-def _sigmoid_rule(ctx, g, out, a):
+def _sigmoid_rule(ctx, g, out, x):
+    """d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"""
     return (g * out * (1 - out),)
 
 
-def _relu_rule(ctx, g, out, a):
-    return (g * (1.0 if _data(a) > 0 else 0.0),)
+def abs(x):
+    """|x|"""
+    return _make(math.fabs(x.data), x, None, _abs_rule)
 
 
-def _abs_rule(ctx, g, out, a):
-    x = _data(a)
-    return (g * (1.0 if x > 0 else -1.0 if x < 0 else 0.0),)
+def _abs_rule(ctx, g, out, x):
+    """d|x|/dx = sign(x) (0 at x = 0, as in PyTorch)"""
+    v = _data(x)
+    return (g * (1.0 if v > 0 else -1.0 if v < 0 else 0.0),)
 
 
 _OP_NAMES = {  # the op each rule differentiates, as drawings show it (x**n shows its n)
     _add_rule: "+",
     _mul_rule: "*",
     _pow_value_rule: "**",
+    _tanh_rule: "tanh",
     _exp_rule: "exp",
+    _relu_rule: "relu",
     _log_rule: "log",
     _sqrt_rule: "sqrt",
-    _tanh_rule: "tanh",
     _sigmoid_rule: "sigmoid",
-    _relu_rule: "relu",
     _abs_rule: "abs",
 }
 
@@ -237,6 +282,19 @@ def _op_name(rule, ctx) -> str:
     if rule is None:
         return ""
     return f"**{ctx:g}" if rule is _pow_rule else _OP_NAMES[rule]
+
+
+# ======================================================================================
+# binding: the primitives above as Value methods and operators
+# ======================================================================================
+def _bind():
+    V = Value
+    V.__add__, V.__mul__, V.__pow__, V.__abs__ = add, mul, pow, abs
+    for fn in (tanh, exp, relu, log, sqrt, sigmoid, abs):
+        setattr(V, fn.__name__, fn)
+
+
+_bind()
 
 
 # helpers -----------------------------------------------------------------------------------
