@@ -4,14 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo scalar-demo test lint install dot bench lab clean
+.PHONY: demo scalar-demo test lint install dot bench lab clean docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,notebooks]"
+	$(PY) -m pip install --quiet -e ".[test,notebooks,docs]"
 	touch $@
 
 install: $(STAMP)
@@ -38,7 +38,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install dot lint
+# The documentation site, strict, into site/ (open site/index.html). Runs each notebook
+# that changed since its last run (tests/notebook_runner.py keeps the executed copies).
+docs: install dot
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+test: install dot lint docs
 	$(PY) -m pytest -q
 
 bench: install
@@ -46,4 +51,4 @@ bench: install
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out site .pytest_cache .hypothesis docs/notebooks/*.ipynb

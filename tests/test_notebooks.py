@@ -8,7 +8,6 @@ imported. A failure names the cell and shows its source and its error.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -19,11 +18,9 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-KERNEL = "python3"
-CELL_TIMEOUT = 900  # seconds; generous, as a cell may train a network on MNIST
+from tests.notebook_runner import CELL_TIMEOUT, cached, execute, notebooks  # noqa: E402
+
+NOTEBOOKS = notebooks()
 STREAM_LINES = 20
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -51,27 +48,22 @@ def _report(path: Path, nb, current: dict, error: str) -> str:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+def test_notebook_runs_top_to_bottom(path: Path) -> None:
+    if cached(path) is not None:
+        print(f"{path.name}: ran clean from this very source before (executed copy in out/notebooks/)")
+        return
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name=KERNEL,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     current: dict = {}
 
     def remember(cell, cell_index, **_):
         current.update(cell=cell, index=cell_index)
 
-    client.on_cell_execute = remember
     start = time.perf_counter()
     failure = None
     try:
-        client.execute()
+        execute(path, on_cell_execute=remember)
     except nbclient.exceptions.CellTimeoutError:
-        failure = f"timed out after {CELL_TIMEOUT} s (CELL_TIMEOUT in {Path(__file__).name})"
+        failure = f"timed out after {CELL_TIMEOUT} s (CELL_TIMEOUT in tests/notebook_runner.py)"
     except Exception as exc:  # the cell's own error, a dead kernel, a kernel that would not start
         failure = _error_text(current.get("cell"), exc)
     if failure is not None:  # failed outside the except block, so the report is not chained to the traceback
