@@ -27,3 +27,9 @@ __all__ = [
     "no_grad",
     "topological_order",
 ]
+
+# PyTorch's op surface (issue 10): each module lists its functions in __all__
+from . import tensor_math  # noqa: E402
+from .tensor_math import *  # noqa: E402,F403
+
+__all__ += tensor_math.__all__
