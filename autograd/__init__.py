@@ -41,3 +41,9 @@ from . import tensor_reduce  # noqa: E402
 from .tensor_reduce import *  # noqa: E402,F403
 
 __all__ += tensor_reduce.__all__
+from . import tensor_compare, tensor_index, tensor_linalg  # noqa: E402
+from .tensor_compare import *  # noqa: E402,F403
+from .tensor_index import *  # noqa: E402,F403
+from .tensor_linalg import *  # noqa: E402,F403
+
+__all__ += tensor_index.__all__ + tensor_linalg.__all__ + tensor_compare.__all__
