@@ -204,7 +204,7 @@ class BatchNorm1d(Module):
         shape = (1, -1) if x.ndim == 2 else (1, -1, 1)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            n = x.size // self.num_features
+            n = x.numel() // self.num_features
             if n < 2:
                 raise ValueError(
                     "BatchNorm1d: a training batch needs more than 1 value per feature, got input "

@@ -199,7 +199,7 @@ class Module:
 
     def num_parameters(self) -> int:
         """How many numbers the model learns."""
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     def apply(self, fn) -> Module:
         """Call fn(module) on every submodule, children first, then self; returns self."""
