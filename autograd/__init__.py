@@ -184,3 +184,23 @@ __all__ += [
     "truediv",
     "var",
 ]
+
+# PyTorch's op surface (issue 10): each module lists its functions in __all__
+from . import tensor_math  # noqa: E402
+from .tensor_math import *  # noqa: E402,F403
+
+__all__ += tensor_math.__all__
+from . import tensor_shape  # noqa: E402
+from .tensor_shape import *  # noqa: E402,F403
+
+__all__ += tensor_shape.__all__
+from . import tensor_reduce  # noqa: E402
+from .tensor_reduce import *  # noqa: E402,F403
+
+__all__ += tensor_reduce.__all__
+from . import tensor_compare, tensor_index, tensor_linalg  # noqa: E402
+from .tensor_compare import *  # noqa: E402,F403
+from .tensor_index import *  # noqa: E402,F403
+from .tensor_linalg import *  # noqa: E402,F403
+
+__all__ += tensor_index.__all__ + tensor_linalg.__all__ + tensor_compare.__all__
