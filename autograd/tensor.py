@@ -265,7 +265,12 @@ class Tensor(engine.Node):
             elif isinstance(gradient, _ndarray):
                 seed = gradient
             else:
-                seed = np.asarray(gradient, dtype=data.dtype)
+                try:
+                    seed = np.asarray(gradient, dtype=data.dtype)
+                except (TypeError, ValueError):
+                    raise TypeError(
+                        f"backward: gradient must be a Tensor, an array or a number, got {gradient!r}"
+                    ) from None
             _check_seed(seed, data)
             _handed.add(id(seed))  # the caller still holds it: copy before storing
         return _const(seed) if create_graph else seed
