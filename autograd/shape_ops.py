@@ -176,6 +176,8 @@ def getitem(a, key):
         data = a._data[key]
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {a._data.shape})") from None
+    if basic and data.__class__ is not _ndarray:  # one element: a 0-d view, sharing memory
+        data = a._data[(key if key.__class__ is tuple else (key,)) + (Ellipsis,)]
     return _make(data, a, None, "getitem", _getitem_rule, (key, basic))
 
 
