@@ -348,3 +348,11 @@ def test_a_save_killed_half_way_leaves_nothing_after_the_next_save(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # killed: no cleanup ran
     nn.Linear(2, 1).save(tmp_path / "m.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_numpys_size_habit_gets_an_error_naming_numel():
+    t = Tensor(np.zeros((2, 3)))
+    for habit in (lambda: t.size * 2, lambda: t.size == 6, lambda: range(t.size), lambda: 1 + t.size):
+        with pytest.raises(TypeError, match=r"use t.numel\(\)"):
+            habit()
+    assert t.size() == (2, 3) and t.size(0) == 2
