@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .conv import Geometry, col2im, conv2d, pair, windows
+from .conv import Geometry, conv2d, pair
 from .tensor import Tensor, _make
 from .tensor_ops import _lift
 
@@ -54,17 +54,50 @@ def _nchw(x: Tensor, op: str):
 
 
 # ------------------------------------------------------------------------------- max pool
+def _positions(a: np.ndarray, geo: Geometry):
+    """For each kernel position (i, j), in row-major order: the (N, C, Ho, Wo) strided view of
+    the padded array `a` that this position of every window reads, and its index slices."""
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    ho, wo = geo.out_hw
+    for i in range(geo.w_shape[2]):
+        for j in range(geo.w_shape[3]):
+            key = (
+                slice(None),
+                slice(None),
+                slice(i * dh, i * dh + sh * ho, sh),
+                slice(j * dw, j * dw + sw * wo, sw),
+            )
+            yield a[key], key
+
+
+def _padded(x: np.ndarray, geo: Geometry, value) -> np.ndarray:
+    (pt, pb), (pl, pr) = geo.pads
+    if not (pt or pb or pl or pr):
+        return x
+    n, c, h, w = x.shape
+    xp = np.full((n, c, h + pt + pb, w + pl + pr), value, dtype=x.dtype)
+    xp[:, :, pt : pt + h, pl : pl + w] = x
+    return xp
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """y = the maximum of each window (padding counts as -inf); with return_indices, also
     each maximum's flat index h * W + w in its input plane (as PyTorch's)"""
     x, single = _nchw(_lift(input, "max_pool2d"), "max_pool2d")
     geo = _pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
-    xd = x._data
-    win = windows(xd, geo, value=-np.inf)  # (C, kh, kw, N, Ho, Wo)
-    c, kh, kw, n, ho, wo = win.shape
-    flat = win.reshape(c, kh * kw, n, ho, wo)  # the one copy, as im2col
-    arg = flat.argmax(axis=1)  # the first maximum (and the first nan), as PyTorch
-    data = np.take_along_axis(flat, arg[:, None], axis=1)[:, 0].transpose(1, 0, 2, 3)
+    xp = _padded(x._data, geo, -np.inf)
+    # One elementwise pass per kernel position (kh*kw of them), each over all windows at
+    # once: the running maximum, and the position where it was first reached (PyTorch
+    # keeps the first maximum of a tie, and the first nan, which wins over any number).
+    data = arg = None
+    kk = geo.w_shape[2] * geo.w_shape[3]
+    for p, (v, _) in enumerate(_positions(xp, geo)):
+        if data is None:
+            data, arg = v.copy(), np.zeros(v.shape, np.int8 if kk < 128 else np.int32)
+            continue
+        better = (v > data) | (np.isnan(v) & ~np.isnan(data))
+        np.copyto(data, v, where=better)
+        arg[better] = p
     y = _make(data, x, None, "max_pool2d", _max_pool_rule, (arg, geo))
     if single:
         y = y.reshape(y.shape[1:])
@@ -72,9 +105,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         return y
     (pt, _), (pl, _) = geo.pads
     (sh, sw), (dh, dw) = geo.stride, geo.dilation
-    rows = np.arange(ho)[:, None] * sh + (arg // kw) * dh - pt
-    cols = np.arange(wo) * sw + (arg % kw) * dw - pl
-    idx = (rows * xd.shape[3] + cols).transpose(1, 0, 2, 3).astype(np.int64)
+    kw = geo.w_shape[3]
+    a = arg.astype(np.int64)
+    rows = np.arange(geo.out_hw[0])[:, None] * sh + (a // kw) * dh - pt
+    cols = np.arange(geo.out_hw[1]) * sw + (a % kw) * dw - pl
+    idx = rows * x.shape[3] + cols
     return y, Tensor(idx[0] if single else idx)
 
 
@@ -82,20 +117,23 @@ def _unpool(g, arg, geo):
     """zeros of the input's shape with g added at each window's maximum"""
     if g.__class__ is not np.ndarray:
         return _make(_unpool(g._data, arg, geo), g, None, "max_unpool2d", _unpool_rule, (arg, geo))
-    kk = geo.w_shape[2] * geo.w_shape[3]
-    hit = arg[:, None] == np.arange(kk).reshape(1, kk, 1, 1, 1)  # (C, kk, N, Ho, Wo)
-    cols = hit * g.transpose(1, 0, 2, 3)[:, None]
-    return col2im(cols, geo)
+    n, c, h, w = geo.x_shape
+    (pt, pb), (pl, pr) = geo.pads
+    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
+    zero = g.dtype.type(0)
+    for p, (v, key) in enumerate(_positions(out, geo)):
+        v += np.where(arg == p, g, zero)  # windows that overlap add up
+    return out[:, :, pt : pt + h, pl : pl + w]
 
 
 def _gather(h, arg, geo):
     """h read at each window's maximum: the adjoint of _unpool"""
     if h.__class__ is not np.ndarray:
         return _make(_gather(h._data, arg, geo), h, None, "max_pool2d", _max_pool_rule, (arg, geo))
-    win = windows(h, geo)
-    c, kh, kw = win.shape[:3]
-    flat = win.reshape((c, kh * kw) + win.shape[3:])
-    return np.take_along_axis(flat, arg[:, None], axis=1)[:, 0].transpose(1, 0, 2, 3)
+    out = np.zeros(arg.shape, dtype=h.dtype)
+    for p, (v, _) in enumerate(_positions(_padded(h, geo, 0), geo)):
+        np.copyto(out, v, where=arg == p)
+    return out
 
 
 def _max_pool_rule(ctx, g, out, x):

@@ -1,6 +1,7 @@
 """chainrule's nn: modules, layers, losses, optimizers, data and training, with PyTorch's names."""
 
 from . import data, datasets, functional, init, optim, scalar
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .init import manual_seed
 from .layers import (
     MLP,
@@ -17,9 +18,16 @@ from .layers import (
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, NLLLoss
 from .module import Module, ModuleList, Parameter, Sequential, StateDictError
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .train import History, evaluate, fit
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
