@@ -121,7 +121,7 @@ def _unpool(g, arg, geo):
     (pt, pb), (pl, pr) = geo.pads
     out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
     zero = g.dtype.type(0)
-    for p, (v, key) in enumerate(_positions(out, geo)):
+    for p, (v, _) in enumerate(_positions(out, geo)):
         v += np.where(arg == p, g, zero)  # windows that overlap add up
     return out[:, :, pt : pt + h, pl : pl + w]
 
