@@ -27,3 +27,17 @@ __all__ = [
     "no_grad",
     "topological_order",
 ]
+
+# PyTorch's op surface (issue 10): each module lists its functions in __all__
+from . import tensor_math  # noqa: E402
+from .tensor_math import *  # noqa: E402,F403
+
+__all__ += tensor_math.__all__
+from . import tensor_shape  # noqa: E402
+from .tensor_shape import *  # noqa: E402,F403
+
+__all__ += tensor_shape.__all__
+from . import tensor_reduce  # noqa: E402
+from .tensor_reduce import *  # noqa: E402,F403
+
+__all__ += tensor_reduce.__all__
