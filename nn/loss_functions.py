@@ -91,13 +91,14 @@ def cross_entropy_general(
     the sum of the weights of the samples not ignored; with label smoothing eps,
     (1 - eps) * that + eps / C * the same with every class as the target."""
     input = _tensor(input)
-    if input.ndim == 1:  # unbatched (C,)
-        input = input.reshape(1, -1)
-        target = np.asarray(target.data if isinstance(target, Tensor) else target).reshape(
-            1, *np.shape(target)
-        )
+    if input.ndim == 1 and np.shape(target) in ((), input.shape):
+        input = input.reshape(1, -1)  # unbatched (C,), as PyTorch
+        target = target.reshape(1, *target.shape) if isinstance(target, Tensor) else np.asarray(target)[None]
     if input.ndim < 2:
-        raise ValueError(f"cross_entropy: input must be (N, C) or (N, C, d1, ...), got {input.shape}")
+        raise ValueError(
+            "cross_entropy: input must be (batch, classes) or (N, C, d1, ...), or (C,) with a 0-d target; "
+            f"got input {input.shape} and target {np.shape(target)}"
+        )
     n, c = input.shape[:2]
     spatial = input.shape[2:]
     w = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
