@@ -41,3 +41,10 @@ from . import tensor_reduce  # noqa: E402
 from .tensor_reduce import *  # noqa: E402,F403
 
 __all__ += tensor_reduce.__all__
+
+# Convolution and pooling (issue 12), where torch has them at top level (torch.conv2d, ...);
+# the rest are in nn.functional
+from .conv import conv1d, conv2d, conv_transpose2d  # noqa: E402
+from .pool import max_pool2d  # noqa: E402
+
+__all__ += ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d"]

@@ -247,7 +247,8 @@ def _unbatched(x: Tensor, dims: int, op: str):
     if x.ndim == dims + 1:
         return x.reshape((1,) + x.shape), True
     if x.ndim != dims + 2:
-        raise ValueError(f"{op}: input must have {dims + 1} or {dims + 2} dimensions, got shape {x.shape}")
+        layout = "(N, C, H, W) or unbatched (C, H, W)" if dims == 2 else "(N, C, L) or unbatched (C, L)"
+        raise ValueError(f"{op}: input must be {layout}, got shape {x.shape}")
     return x, False
 
 

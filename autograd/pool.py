@@ -110,7 +110,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     rows = np.arange(geo.out_hw[0])[:, None] * sh + (a // kw) * dh - pt
     cols = np.arange(geo.out_hw[1]) * sw + (a % kw) * dw - pl
     idx = rows * x.shape[3] + cols
-    return y, Tensor(idx[0] if single else idx)
+    return y, Tensor(idx[0] if single else idx, dtype=np.int64)
 
 
 def _unpool(g, arg, geo):
