@@ -160,10 +160,10 @@ class ConvTranspose2d(_ConvNd):
     ):
         if padding_mode != "zeros" or isinstance(padding, str):
             raise ValueError("ConvTranspose2d: padding must be an int or a pair, and padding_mode 'zeros'")
-        self.output_padding = _conv.pair(output_padding, "output_padding", "ConvTranspose2d")
         super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype, rng
         )
+        self.output_padding = _conv.pair(output_padding, "output_padding", "ConvTranspose2d")
 
     def forward(self, x, output_size=None):
         op = self.output_padding
