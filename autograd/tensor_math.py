@@ -363,6 +363,8 @@ def clip(input, min=None, max=None, *, lo=None, hi=None):
         if min is not None or max is not None:
             raise TypeError("clip: give min/max or lo/hi, not both spellings in one call")
         min, max = lo, hi
+    if min is None and max is None:
+        raise ValueError("clip: give lo, hi or both (PyTorch's spelling: min=, max=)")
     return clamp(input, min, max)
 
 

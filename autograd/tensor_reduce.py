@@ -15,8 +15,9 @@ import numpy as np
 
 from . import tensor_ops as _ops
 from .dims import one_dim, reduce_dims
+from .reductions import _kept_shape
 from .tensor import Tensor, _const, _make, _raw
-from .tensor_ops import _kept_shape, _lift, _masked, _where
+from .tensor_ops import _lift, _masked, _where
 from .tensor_shape import flip, movedim
 
 

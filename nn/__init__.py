@@ -9,6 +9,7 @@ from .layers import (
     MLP,
     BatchNorm1d,
     Dropout,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
@@ -17,6 +18,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
 )
 from .losses import (
     BCELoss,
@@ -66,6 +68,7 @@ __all__ = [
     "BatchNorm1d",
     "CrossEntropyLoss",
     "Dropout",
+    "Flatten",
     "HingeLoss",
     "History",
     "Identity",
@@ -84,6 +87,7 @@ __all__ = [
     "Softmax",
     "StateDictError",
     "Tanh",
+    "Unflatten",
     "data",
     "datasets",
     "evaluate",

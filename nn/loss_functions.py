@@ -81,7 +81,7 @@ def _classes_last(x: Tensor) -> Tensor:
     if x.ndim == 2:
         return x
     perm = (0,) + tuple(range(2, x.ndim)) + (1,)
-    return x.transpose(perm).reshape(-1, x.shape[1])
+    return x.permute(*perm).reshape(-1, x.shape[1])
 
 
 def cross_entropy_general(
