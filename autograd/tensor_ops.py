@@ -6,7 +6,8 @@ A rule is `rule(ctx, g, out, *parents) -> one gradient per parent (None: not nee
 The engine calls it on raw numpy arrays (fast path) or, for `create_graph=True`, on the
 Tensors themselves, so rules use only what both understand: operators, `.T`, `.sum`,
 `.reshape`, `.swapaxes`, `.astype`, and the small `_exp`/`_where`/`shape_ops._permute`/...
-helpers that dispatch on type (an array's `transpose(perm)` is a Tensor's `permute(perm)`). Gradients may keep the output's broadcast shape: the
+helpers that dispatch on type (an array's `transpose(perm)` is a Tensor's
+`permute(perm)`). Gradients may keep the output's broadcast shape: the
 engine's one unbroadcast step (`Tensor._conform`) sums them back to each input's shape.
 Piecewise-constant factors (masks of relu, max, clip) are computed from raw data: they
 are constants of the graph, with zero derivative almost everywhere.
