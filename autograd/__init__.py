@@ -27,3 +27,187 @@ __all__ = [
     "no_grad",
     "topological_order",
 ]
+
+# PyTorch's surface (issue 10): constructors, the ops as functions, in-place and dims.
+from . import creation, dims  # noqa: E402
+from .creation import (  # noqa: E402
+    arange,
+    double,
+    e,
+    empty,
+    empty_like,
+    eye,
+    float16,
+    float32,
+    float64,
+    from_numpy,
+    full,
+    full_like,
+    get_rng,
+    half,
+    inf,
+    int8,
+    int16,
+    int32,
+    int64,
+    linspace,
+    long,
+    manual_seed,
+    nan,
+    ones,
+    ones_like,
+    pi,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    short,
+    tensor,
+    uint8,
+    zeros,
+    zeros_like,
+)
+from .reductions import MaxResult, MinResult  # noqa: E402
+from .tensor_ops import (  # noqa: E402
+    abs,
+    add,
+    argmax,
+    argmin,
+    clip,
+    clone,
+    exp,
+    expand,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    std,
+    sub,
+    sum,
+    swapaxes,
+    tanh,
+    transpose,
+    truediv,
+    var,
+)
+
+div = divide = true_divide = truediv
+__all__ += [
+    "MaxResult",
+    "MinResult",
+    "creation",
+    "dims",
+    "div",
+    "divide",
+    "true_divide",
+    "arange",
+    "double",
+    "e",
+    "empty",
+    "empty_like",
+    "eye",
+    "float16",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_rng",
+    "half",
+    "inf",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "linspace",
+    "long",
+    "manual_seed",
+    "nan",
+    "ones",
+    "ones_like",
+    "pi",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "short",
+    "tensor",
+    "uint8",
+    "zeros",
+    "zeros_like",
+    "abs",
+    "add",
+    "argmax",
+    "argmin",
+    "clip",
+    "clone",
+    "exp",
+    "expand",
+    "log",
+    "log_softmax",
+    "logsumexp",
+    "matmul",
+    "max",
+    "mean",
+    "min",
+    "minimum",
+    "mul",
+    "neg",
+    "permute",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "std",
+    "sub",
+    "sum",
+    "swapaxes",
+    "tanh",
+    "transpose",
+    "truediv",
+    "var",
+]
+
+# PyTorch's op surface (issue 10): each module lists its functions in __all__
+from . import tensor_math  # noqa: E402
+from .tensor_math import *  # noqa: E402,F403
+
+__all__ += tensor_math.__all__
+from . import tensor_shape  # noqa: E402
+from .tensor_shape import *  # noqa: E402,F403
+
+__all__ += tensor_shape.__all__
+from . import tensor_reduce  # noqa: E402
+from .tensor_reduce import *  # noqa: E402,F403
+
+__all__ += tensor_reduce.__all__
+from . import tensor_compare, tensor_index, tensor_linalg  # noqa: E402
+from .tensor_compare import *  # noqa: E402,F403
+from .tensor_index import *  # noqa: E402,F403
+from .tensor_linalg import *  # noqa: E402,F403
+
+__all__ += tensor_index.__all__ + tensor_linalg.__all__ + tensor_compare.__all__
+
+# Convolution and pooling (issue 12), where torch has them at top level (torch.conv2d, ...);
+# the rest are in nn.functional
+from .conv import conv1d, conv2d, conv_transpose2d  # noqa: E402
+from .pool import max_pool2d  # noqa: E402
+
+__all__ += ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d"]

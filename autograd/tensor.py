@@ -6,8 +6,9 @@ detection and anomaly-mode bookkeeping. The ops, each primitive's forward beside
 backward, live in `tensor_ops.py`, which binds them as methods when this module loads.
 
 Semantics follow PyTorch where numpy has no say:
-- dtype follows numpy (NEP 50): float32 stays float32 with Python scalars; ints and bools
-  become float64 unless `dtype=` says otherwise.
+- dtype follows numpy (NEP 50): float32 stays float32 with Python scalars; Python floats
+  are float64; integer and bool data stay integer and bool (as in numpy and PyTorch), and
+  only floating tensors may require grad.
 - Only leaves and nodes that called `retain_grad()` keep `.grad`; leaves accumulate.
 - A backward pass frees the graph as it goes (a second one raises) unless
   `retain_graph=True`: intermediate results that only the graph held go at once.
@@ -18,13 +19,19 @@ Semantics follow PyTorch where numpy has no say:
   So is an in-place operator on the array (`h.data -= 1`): on the result of an op, it
   makes any later backward through that result raise. Writing single elements into the
   array (`w.data[0] = 1`, `t.numpy()[...] = x`) is not tracked, as with PyTorch's `.data`.
+- In-place ops (`add_`, `zero_`, ..., `t.data -= x`) record a change of the memory they
+  write, by its base array: every tensor viewing that memory (`detach()`, `reshape`,
+  basic indexing, `Tensor(t)`, `from_numpy`) shares the record, and backward refuses an op
+  whose saved data changed after it ran, in PyTorch's words.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import sys
+import weakref
 from operator import attrgetter
 
 import numpy as np
@@ -55,6 +62,16 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # hot ops of training register here; every other rule goes through `_conform`.
 EXACT_RULES: set = set()
 
+# What a rule reads besides g: (its inputs' data, its output's data). The version check at
+# backward looks only at what the rule reads, as PyTorch checks only saved tensors; a rule
+# not listed is taken to read both.
+READS: dict = {}
+
+# In-place changes of memory: id(base array) -> [count, the last ticks, weakref to it]. The
+# base array is the one that owns the memory, so every view of it finds the same entry.
+_mutations: dict = {}
+_TICKS_KEPT = 16
+
 
 class Tensor(engine.Node):
     """An n-dimensional array node. `.grad` holds d(root)/d(self) with self's shape."""
@@ -71,8 +88,8 @@ class Tensor(engine.Node):
     __hash__ = object.__hash__  # nodes are dict keys, while == compares elementwise
 
     def __init__(self, data, *, dtype=None, requires_grad: bool = False, label: str = ""):
-        if data.__class__ is _ndarray and dtype is None and not requires_grad and data.dtype.kind == "f":
-            self._data = data  # wrapping a float array (a batch) costs nothing
+        if data.__class__ is _ndarray and dtype is None and not requires_grad and data.dtype.kind in "fiub":
+            self._data = data  # wrapping an array (a batch) costs nothing
         else:
             self._data = _as_array(data, dtype, bool(requires_grad))
         self.grad = None
@@ -89,7 +106,7 @@ class Tensor(engine.Node):
     def _set_data(self, value) -> None:
         global _epoch
         if value is self._data:  # `t.data -= ...`: the array was changed in place
-            _epoch += 1
+            bump(value)
             self._version = _epoch  # ops that used the old values now refuse backward
             if self._rule is not None:
                 self._rule = functools.partial(_changed_rule, self.op)
@@ -127,12 +144,11 @@ class Tensor(engine.Node):
     def dtype(self) -> np.dtype:
         return self._data.dtype
 
-    @property
-    def size(self) -> int:
-        """Number of elements, as numpy's `size` (PyTorch's `numel()`)."""
+    def numel(self) -> int:
+        """The number of elements (numpy's `size`; `size()` is PyTorch's: the shape)."""
         return self._data.size
 
-    def numel(self) -> int:
+    def nelement(self) -> int:
         return self._data.size
 
     def __len__(self) -> int:
@@ -250,7 +266,12 @@ class Tensor(engine.Node):
             elif isinstance(gradient, _ndarray):
                 seed = gradient
             else:
-                seed = np.asarray(gradient, dtype=data.dtype)
+                try:
+                    seed = np.asarray(gradient, dtype=data.dtype)
+                except (TypeError, ValueError):
+                    raise TypeError(
+                        f"backward: gradient must be a Tensor, an array or a number, got {gradient!r}"
+                    ) from None
             _check_seed(seed, data)
             _handed.add(id(seed))  # the caller still holds it: copy before storing
         return _const(seed) if create_graph else seed
@@ -265,7 +286,8 @@ class Tensor(engine.Node):
                     f"backward: .grad has shape {old.shape} but this pass's gradient has shape "
                     f"{g.shape}; set .grad = None before backward"
                 )
-            self.grad = old + g
+            new = old + g
+            self.grad = np.asarray(new) if isinstance(new, np.generic) else new  # 0-d: an array
 
     def _wrap_grad(self, g, create_graph):
         if create_graph and g.__class__ is Tensor:
@@ -300,7 +322,7 @@ def _own(g):
     out in this pass is copied; so is a read-only view (a broadcast, or op output).
     """
     if g.__class__ is not _ndarray:
-        return g  # a Tensor from create_graph=True
+        return np.asarray(g) if isinstance(g, np.generic) else g  # or a Tensor (create_graph)
     base = g.base
     if id(g) in _handed or (base is not None and id(base) in _handed) or not g.flags.writeable:
         g, base = g.copy(), None
@@ -370,29 +392,38 @@ def _as_array(data, dtype, copy: bool) -> np.ndarray:
         raise TypeError(
             f"Tensor: cannot make a Tensor from a {type(data).__name__}; pass its .data (a number)"
         )
+    if dtype is not None:
+        dtype = as_dtype(dtype, "Tensor")
     try:
-        if dtype is not None:
-            arr = np.array(data, dtype=np.dtype(dtype), copy=True if copy else None)
-        else:
-            arr = np.array(data, copy=True if copy else None)
-            kind = arr.dtype.kind
-            if kind in "biu":
-                arr = arr.astype(np.float64)
-            elif kind != "f":
-                raise TypeError(
-                    f"Tensor: data of dtype {arr.dtype} is not real numbers; pass numbers, lists of "
-                    "numbers or a numeric array (complex is not supported)"
-                )
+        arr = np.array(data, dtype=dtype, copy=True if copy else None)
     except ValueError as e:
         raise ValueError(
             f"Tensor: cannot make an array of this data ({e}); nested lists must be rectangular"
         ) from None
+    except TypeError as e:
+        raise TypeError(f"Tensor: cannot read {type(data).__name__} as numbers ({e})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor: data of dtype {arr.dtype} is not real numbers; pass numbers, lists of "
+            "numbers or a numeric array (complex is not supported)"
+        )
     if copy and arr.dtype.kind != "f":
         raise TypeError(
             f"Tensor: only floating-point tensors can require grad, this one would be {arr.dtype}; "
-            "pass dtype=np.float64 or np.float32"
+            "pass dtype=np.float64 or np.float32 (or float data, e.g. [1.0, 2.0])"
         )
     return arr
+
+
+def as_dtype(dtype, op: str) -> np.dtype:
+    """A numpy dtype from what the user passed (np.float32, 'float32', float, a torch-style name)."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{op}: dtype {dtype!r} is not a dtype; use one of np.float64, np.float32, np.int64, "
+            "np.bool_ (or their names, 'float32', ...)"
+        ) from None
 
 
 def _const(data) -> Tensor:
@@ -480,13 +511,57 @@ def _make_n(data, parents: tuple, op: str, rule, ctx=None) -> Tensor:
 
 
 # in-place edit detection --------------------------------------------------------------
+def bump(arr) -> None:
+    """Record an in-place change of arr's memory: ticks the clock; views of it share the record."""
+    global _epoch
+    _epoch += 1
+    if arr.base is not None:
+        arr = _base(arr)
+    entry = _mutations.get(id(arr))
+    if entry is not None and entry[2]() is arr:  # [count, recent ticks, weakref]
+        entry[0] += 1
+        entry[1].append(_epoch)  # a deque: the oldest tick drops out by itself
+        return
+    ticks = collections.deque((_epoch,), _TICKS_KEPT)
+    _mutations[id(arr)] = [1, ticks, weakref.ref(arr, functools.partial(_forget, id(arr)))]
+
+
+def _base(arr):
+    """The array that owns arr's memory (arr itself unless it is a view)."""
+    b = arr.base
+    while isinstance(b, _ndarray):
+        arr, b = b, b.base
+    return arr
+
+
+def _forget(key, ref) -> None:
+    entry = _mutations.get(key)
+    if entry is not None and entry[2] is ref:
+        del _mutations[key]
+
+
+def _changed_since(arr, tick):
+    """(version now, version at tick) if arr's memory was changed in place after tick, else None."""
+    entry = _mutations.get(id(_base(arr)))
+    if entry is None or entry[1][-1] <= tick:
+        return None
+    later = 0
+    for t in entry[1]:
+        later += t > tick
+    return entry[0], entry[0] - later
+
+
 def _check_versions(root: Tensor) -> None:
-    """Refuse a backward through an op whose input data was assigned after the op ran."""
+    """Refuse a backward through an op whose input data was assigned or changed in place
+    after the op ran."""
     seen = {id(root)}
     stack = [root]
     while stack:
         node = stack.pop()
         v = node._version
+        inputs, output = READS.get(node._rule, (True, True))
+        if output and _mutations and (c := _changed_since(node._data, v)):
+            raise _inplace_error(node, node, c)
         for p in node.parents:
             if p._version > v:
                 raise RuntimeError(
@@ -495,9 +570,23 @@ def _check_versions(root: Tensor) -> None:
                     "the new values and give wrong gradients. Call backward before changing .data, "
                     "or run the forward pass again"
                 )
+            if inputs and _mutations and (c := _changed_since(p._data, v)):
+                raise _inplace_error(node, p, c)
             if p._rule is not None and id(p) not in seen:
                 seen.add(id(p))
                 stack.append(p)
+
+
+def _inplace_error(node: Tensor, t: Tensor, versions) -> RuntimeError:
+    now, expected = versions
+    role = "its output" if t is node else "an input"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{_describe(t)}, {role} of op '{node.op}'] is at version {now}; expected "
+        f"version {expected} instead. Hint: an in-place op (add_, zero_, +=, .data -= ...) changed "
+        "it, or a tensor sharing its memory (detach(), a view, Tensor(t), from_numpy), after the op "
+        "ran; change a copy (.clone() or np.copy), or run the forward pass again"
+    )
 
 
 def _describe(t: Tensor) -> str:

@@ -1,11 +1,13 @@
-"""Tensor ops: each primitive's forward with its backward rule right below it, then the
-ops composed from primitives, then the table that binds them as Tensor methods.
+"""Tensor ops: arithmetic and elementwise primitives, each forward with its backward rule
+right below it, then the ops composed from them, then the binding of these and of the
+shape ops, reductions and in-place ops (their own files) as Tensor methods.
 
 A rule is `rule(ctx, g, out, *parents) -> one gradient per parent (None: not needed)`.
 The engine calls it on raw numpy arrays (fast path) or, for `create_graph=True`, on the
 Tensors themselves, so rules use only what both understand: operators, `.T`, `.sum`,
-`.reshape`, `.transpose`, `.swapaxes`, `.astype`, and the small `_exp`/`_where`/...
-helpers that dispatch on type. Gradients may keep the output's broadcast shape: the
+`.reshape`, `.swapaxes`, `.astype`, and the small `_exp`/`_where`/`shape_ops._permute`/...
+helpers that dispatch on type (an array's `transpose(perm)` is a Tensor's
+`permute(perm)`). Gradients may keep the output's broadcast shape: the
 engine's one unbroadcast step (`Tensor._conform`) sums them back to each input's shape.
 Piecewise-constant factors (masks of relu, max, clip) are computed from raw data: they
 are constants of the graph, with zero derivative almost everywhere.
@@ -17,11 +19,20 @@ from numbers import Real
 
 import numpy as np
 
-from .engine import Node
+from . import inplace, reductions, shape_ops
 from .engine import add_rule as _add_rule
 from .engine import mul_rule as _mul_rule
-from .grad_mode import state as _state
-from .tensor import EXACT_RULES, Tensor, _const, _make, _make_n, _raw
+from .reductions import argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
+from .shape_ops import cat, clone, expand, permute, reshape, stack, swapaxes, transpose
+from .shape_ops import lift as _lift
+from .tensor import EXACT_RULES, READS, Tensor, _const, _make, _raw
+
+__all__ = [  # the ops of this file and the two it binds with it, as autograd functions
+    "abs", "add", "argmax", "argmin", "cat", "clip", "clone", "exp", "expand", "log", "log_softmax",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "permute",
+    "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt", "stack", "std", "sub", "sum",
+    "swapaxes", "tanh", "transpose", "truediv", "var", "where",
+]  # fmt: skip
 
 _ndarray = np.ndarray
 _add_reduce = np.add.reduce  # ndarray.sum without its Python wrapper (float arrays)
@@ -31,23 +42,6 @@ _add_reduce = np.add.reduce  # ndarray.sum without its Python wrapper (float arr
 def _is_scalar(x) -> bool:
     """A Python or numpy number: kept as a number so NEP 50 keeps float32 float32."""
     return x.__class__ is float or x.__class__ is int or isinstance(x, (Real, np.number, np.bool_))
-
-
-def _lift(x, op: str) -> Tensor:
-    """An array-like operand as a constant Tensor (no gradient)."""
-    if x.__class__ is Tensor:
-        return x
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, Node):  # another node kind (Value)
-        raise TypeError(f"{op}: cannot combine a Tensor with a {type(x).__name__}; use Tensors only")
-    try:
-        arr = np.asarray(x)
-    except ValueError as e:
-        raise ValueError(f"{op}: cannot read operand {x!r} as an array ({e})") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{op}: operand of type {type(x).__name__} (dtype {arr.dtype}) is not numeric")
-    return _const(arr)
 
 
 def _lift_pair(a, b, op: str):
@@ -89,14 +83,6 @@ def _where(cond, x, y):
     return np.where(cond, x, y)
 
 
-def _broadcast_to(x, shape):
-    if x.__class__ is Tensor:
-        return expand(x, shape)
-    out = np.empty(shape, x.dtype)  # a fresh array: cheaper than np.broadcast_to's wrapper
-    out[...] = x
-    return out
-
-
 def _masked(g, mask):
     """g where mask is true, else 0. For arrays: the mask cast once and multiplied in place,
     which avoids numpy's casting buffer for float * bool (half the transient memory)."""
@@ -105,34 +91,6 @@ def _masked(g, mask):
     m = np.asarray(mask, g.dtype)  # an array even for 0-d, where numpy gives a bool scalar
     m *= g
     return m
-
-
-def _kept_shape(shape: tuple, axes) -> tuple:
-    """The shape of a reduction over `axes` with keepdims=True."""
-    if axes is None:
-        return (1,) * len(shape)
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def _norm_axes(axis, ndim: int, op: str):
-    """None, or a tuple of distinct non-negative axes, checked against ndim."""
-    if axis is None:
-        return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for ax in axes:
-        if not isinstance(ax, (int, np.integer)) or not -ndim <= ax < ndim:
-            raise ValueError(f"{op}: axis {ax!r} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(ax) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
-    return tuple(out)
-
-
-def _norm_axis(axis, ndim: int, op: str) -> int:
-    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
-    return int(axis) % ndim
 
 
 # ======================================================================================
@@ -201,28 +159,47 @@ def _rsub_scalar_rule(ctx, g, out, a):
 
 
 def pow(a, b):
-    """a ** b for a number b, or elementwise for a tensor b (then d/db uses log a, a > 0)"""
+    """a ** b for a number b, or elementwise for a tensor b (then d/db uses log a)"""
     if b.__class__ is not Tensor and _is_scalar(b):
-        return _make(a._data**b, a, None, f"**{b:g}", _pow_scalar_rule, b)
-    a, b = _lift(a, "**"), _lift(b, "**")
+        x = a._data
+        if x.dtype.kind in "biu" and b < 0 and float(b).is_integer():
+            raise ValueError(
+                f"**: an integer tensor ({x.dtype}) to the negative power {b}; use a float tensor "
+                "(t.astype(np.float64) ** b) or a float exponent"
+            )
+        return _make(x**b, a, None, f"**{b:g}", _pow_scalar_rule, b)
+    a, b = _lift_pair(a, b, "**")
+    x, y = a._data, b._data
+    if x.dtype.kind in "biu" and y.dtype.kind in "biu" and (y < 0).any():
+        raise ValueError(
+            f"**: integers to negative integer powers ({x.dtype} ** {y.dtype}); use float tensors"
+        )
     try:
-        data = a._data**b._data
+        data = x**y
     except ValueError:
-        raise _broadcast_error("**", a._data, b._data) from None
+        raise _broadcast_error("**", x, y) from None
     return _make(data, a, b, "**", _pow_rule)
 
 
 def _pow_scalar_rule(n, g, out, a):
+    # n * a**(n-1), taken as 0 for n == 0 (as PyTorch: a**0 is constant, even at a = 0)
     if n == 2:
         return (g * (2 * a),)
+    if n == 0:
+        return (g * 0,)
     return (g * (n * a ** (n - 1)),)
 
 
 def _pow_rule(ctx, g, out, a, b):
-    # d/db a**b = a**b log a; where a == 0 it is taken as 0, as PyTorch does.
-    nonzero = _raw(a) != 0
-    log_a = _log(_where(nonzero, a, 1.0))
-    return g * b * a ** (b - 1), g * _where(nonzero, out * log_a, 0.0)
+    # d/da = b a**(b-1), taken as 0 where b == 0; d/db = a**b log a, taken as 0 where
+    # a == 0 and b >= 0 (PyTorch's choices: at a = 0, b < 0 it is -inf).
+    x, y = _raw(a), _raw(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ga = g * _where(y == 0, 0.0, b * a ** (b - 1)) if (y == 0).any() else g * b * a ** (b - 1)
+        zero = (x == 0) & (y >= 0)
+        log_a = _log(_where(zero, 1.0, a)) if zero.any() else _log(a)
+        gb = g * _where(zero, 0.0, out * log_a)
+    return ga, gb
 
 
 def matmul(a, b):
@@ -383,17 +360,26 @@ def _where_rule(c, g, out, a, b):
 
 def maximum(a, b):
     """elementwise max(a, b); at ties each side gets half the gradient, as in PyTorch"""
-    a, b = _lift_pair(a, b, "maximum")
+    return _extremum2(a, b, "maximum", np.maximum, np.greater)
+
+
+def minimum(a, b):
+    """elementwise min(a, b); at ties each side gets half the gradient, as in PyTorch"""
+    return _extremum2(a, b, "minimum", np.minimum, np.less)
+
+
+def _extremum2(a, b, op, ufunc, wins):
+    a, b = _lift_pair(a, b, op)
     try:
-        data = np.maximum(a._data, b._data)
+        data = ufunc(a._data, b._data)
     except ValueError:
-        raise _broadcast_error("maximum", a._data, b._data) from None
-    return _make(data, a, b, "maximum", _maximum_rule)
+        raise _broadcast_error(op, a._data, b._data) from None
+    return _make(data, a, b, op, _extremum2_rule, wins)
 
 
-def _maximum_rule(ctx, g, out, a, b):
+def _extremum2_rule(wins, g, out, a, b):
     x, y = _raw(a), _raw(b)
-    share = np.asarray(x > y, dtype=g.dtype)  # an array even for 0-d inputs
+    share = np.asarray(wins(x, y), dtype=g.dtype)  # an array even for 0-d inputs
     share[x == y] = 0.5  # ties split the gradient
     return g * share, g * (1 - share)
 
@@ -412,278 +398,6 @@ def _astype_rule(ctx, g, out, a):
 
 
 # ======================================================================================
-# primitives: reductions
-# ======================================================================================
-def sum(a, axis=None, keepdims: bool = False):
-    """sum over axis (None: all)"""
-    axes = _norm_axes(axis, a._data.ndim, "sum")
-    x = a._data
-    data = (
-        _add_reduce(x, axes, None, None, keepdims) if x.dtype.kind == "f" else x.sum(axes, keepdims=keepdims)
-    )
-    return _make(data, a, None, "sum", _sum_rule, (axes, keepdims))
-
-
-def _sum_rule(ctx, g, out, a):
-    axes, keepdims = ctx
-    if axes is not None and not keepdims:
-        g = g.reshape(_kept_shape(a.shape, axes))
-    return (_broadcast_to(g, a.shape),)
-
-
-def mean(a, axis=None, keepdims: bool = False):
-    """sum / number of elements summed (a primitive: one node fewer than sum * (1/n))"""
-    axes = _norm_axes(axis, a._data.ndim, "mean")
-    x = a._data
-    n = x.size if axes is None else int(np.prod([x.shape[i] for i in axes]))
-    if n == 0:
-        raise ValueError(f"mean: no elements to average (shape {x.shape}, axis {axis})")
-    total = (
-        _add_reduce(x, axes, None, None, keepdims) if x.dtype.kind == "f" else x.sum(axes, keepdims=keepdims)
-    )
-    return _make(np.true_divide(total, n), a, None, "mean", _mean_rule, (axes, keepdims, n))
-
-
-def _mean_rule(ctx, g, out, a):
-    axes, keepdims, n = ctx
-    if axes is not None and not keepdims:
-        g = g.reshape(_kept_shape(a.shape, axes))
-    return (_broadcast_to(g / n, a.shape),)
-
-
-def _extremum(a, axis, keepdims, op: str, reduce):
-    axes = _norm_axes(axis, a._data.ndim, op)
-    if a._data.size == 0:
-        raise ValueError(f"{op}: the tensor of shape {a._data.shape} is empty; {op} of nothing is undefined")
-    data = reduce(a._data, axis=axes, keepdims=keepdims)
-    return _make(data, a, None, op, _extremum_rule, (axes, keepdims))
-
-
-def max(a, axis=None, keepdims: bool = False):
-    """largest element over axis; tied maxima share the gradient equally (as torch.amax)"""
-    return _extremum(a, axis, keepdims, "max", np.max)
-
-
-def min(a, axis=None, keepdims: bool = False):
-    """smallest element over axis; tied minima share the gradient equally (as torch.amin)"""
-    return _extremum(a, axis, keepdims, "min", np.min)
-
-
-def _extremum_rule(ctx, g, out, a):
-    axes, keepdims = ctx
-    x, y = _raw(a), _raw(out)
-    if axes is not None and not keepdims:
-        kept = _kept_shape(x.shape, axes)
-        y, g = y.reshape(kept), g.reshape(kept)
-    hit = np.asarray(x == y, dtype=x.dtype)
-    hit /= hit.sum(axis=axes, keepdims=True)
-    return (g * hit,)
-
-
-# ======================================================================================
-# primitives: shape
-# ======================================================================================
-def expand(a, shape):
-    """a broadcast to `shape` (a read-only view); the gradient is summed back"""
-    shape = tuple(shape)
-    try:
-        data = np.broadcast_to(a._data, shape)
-    except ValueError:
-        raise ValueError(f"expand: shape {a._data.shape} cannot be broadcast to {shape}") from None
-    return _make(data, a, None, "expand", _expand_rule)
-
-
-def _expand_rule(ctx, g, out, a):
-    return (g,)  # the engine's unbroadcast step sums it to a's shape
-
-
-def reshape(a, *shape):
-    """the same elements in a new shape (one entry may be -1)"""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    try:
-        data = a._data.reshape(shape)
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"reshape: cannot reshape {a._data.shape} ({a._data.size} elements) into {shape}"
-        ) from None
-    return _make(data, a, None, "reshape", _reshape_rule)
-
-
-def _reshape_rule(ctx, g, out, a):
-    return (g.reshape(a.shape),)
-
-
-def transpose(a, *axes):
-    """axes permuted (reversed when none are given), as numpy's transpose"""
-    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-        axes = axes[0]
-    nd = a._data.ndim
-    if not axes:
-        perm = tuple(range(nd - 1, -1, -1))
-    else:
-        perm = _norm_axes(axes, nd, "transpose")
-        if len(perm) != nd:
-            raise ValueError(f"transpose: axes {tuple(axes)} do not name each of the {nd} dimensions once")
-    inverse = tuple(np.argsort(perm).tolist())
-    return _make(a._data.transpose(perm), a, None, "transpose", _transpose_rule, inverse)
-
-
-def _transpose_rule(inverse, g, out, a):
-    return (g.transpose(inverse),)
-
-
-# ======================================================================================
-# primitives: indexing and joining
-# ======================================================================================
-def _normalize_index(key):
-    """Tensors and lists in an index become arrays; says whether indexing is basic (ints,
-    slices, None, ...: a view, no repeats) or advanced (arrays: repeats accumulate)."""
-    single = key.__class__ is not tuple
-    parts = [key] if single else list(key)
-    basic = True
-    for i, k in enumerate(parts):
-        c = k.__class__
-        if c is int or c is slice or k is None or k is Ellipsis:
-            continue
-        if c is Tensor:
-            k = parts[i] = k._data
-        elif c is list:
-            k = parts[i] = np.asarray(k)
-        if not isinstance(k, np.integer):
-            basic = False
-    return (parts[0] if single else tuple(parts)), basic
-
-
-def getitem(a, key):
-    """a[key]: ints, slices, None, ..., integer arrays (repeats accumulate) and boolean masks"""
-    key, basic = _normalize_index(key)
-    try:
-        data = a._data[key]
-    except IndexError as e:
-        raise IndexError(f"index: {e} (tensor of shape {a._data.shape})") from None
-    return _make(data, a, None, "getitem", _getitem_rule, (key, basic))
-
-
-def _getitem_rule(ctx, g, out, a):
-    key, basic = ctx
-    return (_scatter(g, key, basic, a.shape),)
-
-
-def _scatter(g, key, basic, shape):
-    """zeros of `shape` with g added at key (repeated indices add up)."""
-    if g.__class__ is Tensor:
-        return _make(_scatter(g._data, key, basic, shape), g, None, "scatter", _scatter_rule, (key, basic))
-    z = np.zeros(shape, g.dtype)
-    if basic:
-        z[key] = g
-    else:
-        np.add.at(z, key, g)
-    return z
-
-
-def _scatter_rule(ctx, g, out, a):
-    return (g[ctx[0]],)
-
-
-def cat(tensors, axis: int = 0):
-    """the tensors joined along an existing axis"""
-    ts = tuple(_lift(t, "cat") for t in tensors)
-    if not ts:
-        raise ValueError("cat: needs at least one tensor")
-    nd = ts[0]._data.ndim
-    if nd == 0:
-        raise ValueError("cat: 0-d tensors cannot be joined along an axis; use stack")
-    ax = _norm_axis(axis, nd, "cat")
-    try:
-        data = np.concatenate([t._data for t in ts], axis=ax)
-    except ValueError:
-        shapes = ", ".join(str(t._data.shape) for t in ts)
-        raise ValueError(f"cat: shapes {shapes} must agree except along axis {axis}") from None
-    ends = np.cumsum([t._data.shape[ax] for t in ts]).tolist()
-    return _make_n(data, ts, "cat", _cat_rule, (ax, ends))
-
-
-def _cat_rule(ctx, g, out, *parts):
-    ax, ends = ctx
-    lead = (slice(None),) * ax
-    starts = [0] + ends[:-1]
-    return tuple(g[lead + (slice(s, e),)] for s, e in zip(starts, ends))
-
-
-def stack(tensors, axis: int = 0):
-    """the tensors (all of one shape) joined along a new axis"""
-    ts = tuple(_lift(t, "stack") for t in tensors)
-    if not ts:
-        raise ValueError("stack: needs at least one tensor")
-    ax = _norm_axis(axis, ts[0]._data.ndim + 1, "stack")
-    try:
-        data = np.stack([t._data for t in ts], axis=ax)
-    except ValueError:
-        shapes = ", ".join(str(t._data.shape) for t in ts)
-        raise ValueError(f"stack: all tensors must have one shape, got {shapes}") from None
-    return _make_n(data, ts, "stack", _stack_rule, ax)
-
-
-def _stack_rule(ax, g, out, *parts):
-    lead = (slice(None),) * ax
-    return tuple(g[lead + (i,)] for i in range(len(parts)))
-
-
-# ======================================================================================
-# primitives: softmax family (fused: one pass each way, stable for large inputs)
-# ======================================================================================
-def softmax(a, axis: int = -1):
-    """e^x / sum e^x along axis, computed as e^(x - max) so large inputs do not overflow"""
-    ax = _norm_axis(axis, a._data.ndim, "softmax")
-    x = a._data
-    e = np.exp(x - x.max(axis=ax, keepdims=True))
-    e /= e.sum(axis=ax, keepdims=True)
-    return _make(e, a, None, "softmax", _softmax_rule, ax)
-
-
-def _softmax_rule(ax, g, out, a):
-    return (out * (g - (g * out).sum(axis=ax, keepdims=True)),)
-
-
-def log_softmax(a, axis: int = -1):
-    """x - logsumexp(x) along axis, stable for large inputs"""
-    ax = _norm_axis(axis, a._data.ndim, "log_softmax")
-    x = a._data
-    s = x - x.max(axis=ax, keepdims=True)
-    s -= np.log(np.exp(s).sum(axis=ax, keepdims=True))
-    return _make(s, a, None, "log_softmax", _log_softmax_rule, ax)
-
-
-def _log_softmax_rule(ax, g, out, a):
-    return (g - _exp(out) * g.sum(axis=ax, keepdims=True),)
-
-
-def logsumexp(a, axis=-1, keepdims: bool = False):
-    """log(sum(e^x)) along axis (None: all), shifted by the max so it cannot overflow"""
-    x = a._data
-    axes = _norm_axes(axis, x.ndim, "logsumexp")
-    if x.size == 0:
-        raise ValueError(f"logsumexp: the tensor of shape {x.shape} is empty")
-    m = x.max(axis=axes, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # rows of -inf give -inf, not nan
-    kept = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
-    if keepdims:
-        data = kept
-    else:
-        data = kept.reshape(() if axes is None else tuple(n for i, n in enumerate(x.shape) if i not in axes))
-    return _make(data, a, None, "logsumexp", _logsumexp_rule, (axes, keepdims))
-
-
-def _logsumexp_rule(ctx, g, out, a):
-    axes, keepdims = ctx
-    if not keepdims:
-        kept = _kept_shape(a.shape, axes)
-        g, out = g.reshape(kept), out.reshape(kept)
-    return (g * _exp(a - out),)
-
-
-# ======================================================================================
 # no gradient: comparisons and arg-reductions give constant tensors
 # ======================================================================================
 def _compare(ufunc, symbol):
@@ -696,18 +410,6 @@ def _compare(ufunc, symbol):
     compare.__name__ = ufunc.__name__
     compare.__doc__ = f"a {symbol} b elementwise, as a bool tensor (no gradient)"
     return compare
-
-
-def argmax(a, axis=None, keepdims: bool = False):
-    """index of the largest element (the first, at ties), as an int64 tensor"""
-    axis = None if axis is None else _norm_axis(axis, a._data.ndim, "argmax")
-    return _const(np.argmax(a._data, axis=axis, keepdims=keepdims))
-
-
-def argmin(a, axis=None, keepdims: bool = False):
-    """index of the smallest element (the first, at ties), as an int64 tensor"""
-    axis = None if axis is None else _norm_axis(axis, a._data.ndim, "argmin")
-    return _const(np.argmin(a._data, axis=axis, keepdims=keepdims))
 
 
 # ======================================================================================
@@ -729,17 +431,37 @@ def rmul(a, b):
 
 
 def truediv(a, b):
-    """a / b"""
+    """a / b (true division: integer tensors give float64, as numpy and PyTorch)"""
     if b.__class__ is not Tensor and _is_scalar(b):
         if b == 0:
             raise ZeroDivisionError("/: division by the number 0")
+        if a._data.dtype.kind in "biu":
+            return _make(a._data / b, a, None, "/", _mul_scalar_rule, 1 / b)
         return mul(a, 1 / b)
-    return mul(a, pow(_lift(b, "/"), -1))
+    a, b = _lift_pair(a, b, "/")
+    try:
+        data = np.true_divide(a._data, b._data)
+    except ValueError:
+        raise _broadcast_error("/", a._data, b._data) from None
+    return _make(data, a, b, "/", _div_rule)
+
+
+def _div_rule(ctx, g, out, a, b):
+    # d(a/b) = (g / b, -g a / b**2) = (g / b, -(g / b) * out)
+    gb = g / b
+    return gb, -gb * out
 
 
 def rtruediv(a, b):
     """b / a"""
-    return mul(pow(a, -1), b) if _is_scalar(b) else mul(_lift(b, "/"), pow(a, -1))
+    if _is_scalar(b):
+        return _make(b / a._data, a, None, "/", _rdiv_scalar_rule)
+    return truediv(_lift(b, "/"), a)
+
+
+def _rdiv_scalar_rule(ctx, g, out, a):
+    # d(c / a) = -c / a**2 = -out / a
+    return (-g * out / a,)
 
 
 def rpow(a, b):
@@ -752,62 +474,9 @@ def rmatmul(a, b):
     return matmul(_lift(b, "@"), a)
 
 
-def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
-    """mean squared deviation from the mean; divides by n - ddof (numpy's default ddof=0)"""
-    axes = _norm_axes(axis, a._data.ndim, "var")
-    n = a._data.size if axes is None else int(np.prod([a._data.shape[i] for i in axes]))
-    if n - ddof <= 0:
-        raise ValueError(f"var: {n} elements with ddof={ddof} leave no degrees of freedom")
-    d = sub(a, mean(a, axes, keepdims=True))
-    return mul(sum(mul(d, d), axes, keepdims), 1 / (n - ddof))
-
-
 def leaky_relu(a, negative_slope: float = 0.01):
     """x if x > 0 else slope * x"""
     return where(a._data > 0, a, mul(a, negative_slope))
-
-
-def swapaxes(a, axis1: int, axis2: int):
-    """axes axis1 and axis2 exchanged"""
-    nd = a._data.ndim
-    perm = list(range(nd))
-    i, j = _norm_axis(axis1, nd, "swapaxes"), _norm_axis(axis2, nd, "swapaxes")
-    perm[i], perm[j] = perm[j], perm[i]
-    return transpose(a, perm)
-
-
-def minimum(a, b):
-    """elementwise min(a, b); ties split the gradient"""
-    a, b = _lift_pair(a, b, "minimum")
-    return neg(maximum(neg(a), neg(b)))
-
-
-# ======================================================================================
-# in-place operators: t += x, as PyTorch has them
-# ======================================================================================
-def _inplace(op, ufunc, symbol: str):
-    def method(self, other):
-        if self._rule is not None:  # the result of an op: out of place, as t = t + x
-            return op(self, other)
-        if self.requires_grad and _state.enabled:
-            raise RuntimeError(
-                f"{symbol}=: an in-place change of a leaf that requires grad would be invisible to "
-                f"backward; update its array (`t.data {symbol}= ...`) or do it under no_grad()"
-            )
-        ufunc(self._data, _raw(other), out=self._data)  # what optimizers do under no_grad
-        self.data = self._data  # ticks the version: graphs that used the old values refuse backward
-        return self
-
-    method.__name__ = f"__i{ufunc.__name__}__"
-    method.__doc__ = f"t {symbol}= x: in place on a leaf under no_grad (or needing no grad)"
-    return method
-
-
-def _no_setitem(self, key, value):
-    raise TypeError(
-        "Tensor does not support item assignment: backward could not see the change. Build the "
-        "new value with where(), cat() or stack(), or assign into a leaf's array (t.data[...] = x)"
-    )
 
 
 # ======================================================================================
@@ -818,17 +487,31 @@ def _bind():
     T.__add__, T.__radd__, T.__sub__, T.__rsub__ = add, radd, sub, rsub
     T.__mul__, T.__rmul__, T.__truediv__, T.__rtruediv__ = mul, rmul, truediv, rtruediv
     T.__pow__, T.__rpow__, T.__matmul__, T.__rmatmul__ = pow, rpow, matmul, rmatmul
-    T.__neg__, T.__abs__, T.__getitem__, T.__setitem__ = neg, abs, getitem, _no_setitem
-    T.__iadd__, T.__isub__ = _inplace(add, np.add, "+"), _inplace(sub, np.subtract, "-")
-    T.__imul__, T.__itruediv__ = _inplace(mul, np.multiply, "*"), _inplace(truediv, np.true_divide, "/")
+    T.__neg__, T.__abs__ = neg, abs
     T.__lt__, T.__le__ = _compare(np.less, "<"), _compare(np.less_equal, "<=")
     T.__gt__, T.__ge__ = _compare(np.greater, ">"), _compare(np.greater_equal, ">=")
     T.__eq__, T.__ne__ = _compare(np.equal, "=="), _compare(np.not_equal, "!=")
-    for fn in (exp, log, sqrt, tanh, sigmoid, relu, abs, clip, astype, sum, max, min, expand,
-               reshape, transpose, softmax, log_softmax, logsumexp, argmax, argmin, mean, var,
-               leaky_relu, swapaxes, matmul, maximum, minimum):  # fmt: skip
+    for fn in (exp, log, sqrt, tanh, sigmoid, relu, abs, clip, astype, leaky_relu, matmul, maximum,
+               minimum, pow, neg, add, sub, mul):  # fmt: skip
         setattr(T, fn.__name__, fn)
-    T.T = property(transpose, doc="all axes reversed (the transpose of a matrix)")
+    T.div = T.divide = T.true_divide = truediv
+    shape_ops.bind()
+    reductions.bind()
+    inplace.bind(add, sub, mul, truediv)
+    # What each rule reads besides g (inputs' data, output's data), for the version check.
+    nothing, inputs, output = (False, False), (True, False), (False, True)
+    for rules, reads in (
+        (
+            (_add_rule, _add_scalar_rule, _sub_rule, _rsub_scalar_rule, _mul_scalar_rule, _astype_rule),
+            nothing,
+        ),
+        ((_mul_rule, _matmul_rule, _log_rule, _relu_rule, _abs_rule, _clip_rule, _extremum2_rule), inputs),
+        ((_exp_rule, _sqrt_rule, _tanh_rule, _sigmoid_rule), output),
+        ((_where_rule,), nothing),
+    ):
+        READS.update(dict.fromkeys(rules, reads))
+    READS.update(shape_ops.READS)
+    READS.update(reductions.READS)
 
 
 _bind()

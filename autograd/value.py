@@ -151,6 +151,8 @@ def pow(a, n):
 
 def _pow_rule(n, g, out, a):
     """d(a**n)/da = n * a**(n-1)"""
+    if n == 0:  # x**0 is constant: derivative 0 everywhere, also at x = 0 (as PyTorch)
+        return (g * 0.0,)
     if _data(a) == 0 and n < 1:
         raise ZeroDivisionError(f"**{n:g}: the derivative of x**{n:g} at x = 0 is infinite")
     return (g * n * a ** (n - 1),)
@@ -170,7 +172,8 @@ def _pow_value_rule(ctx, g, out, a, b):
     """d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b * log(a)"""
     # At a = 0 the limit of d/db along b > 0 is 0, as in PyTorch.
     db = g * out * (a.log() if isinstance(a, Value) else math.log(a)) if _data(a) > 0 else g * 0.0
-    return g * b * a ** (b - 1), db
+    da = g * 0.0 if _data(b) == 0 else g * b * a ** (b - 1)  # b == 0: constant in a, as PyTorch
+    return da, db
 
 
 def tanh(x):
@@ -203,7 +206,7 @@ def _exp_rule(ctx, g, out, x):
 def relu(x):
     """max(0, x)"""
     v = x.data
-    return _make(v if v > 0 else 0.0, x, None, _relu_rule)
+    return _make(v if v > 0 or v != v else 0.0, x, None, _relu_rule)  # nan stays nan, as Tensor
 
 
 def _relu_rule(ctx, g, out, x):

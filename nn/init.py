@@ -1,9 +1,10 @@
 """Initialisers with PyTorch's names and formulas, and the random generator nn draws from.
 
 Each `name_(tensor, ..., rng=None)` fills a Tensor (or a numpy array) in place and returns
-it. Randomness comes from `rng` when given, else from nn's generator, which
-`nn.manual_seed(seed)` resets: one call makes a whole run (weights, dropout masks,
-shuffles) reproducible. Values are drawn in float64 and cast to the tensor's dtype.
+it. Randomness comes from `rng` when given, else from the generator autograd's random
+constructors share, which `nn.manual_seed(seed)` (the same function as
+`autograd.manual_seed`) resets: one call makes a whole run (weights, dropout masks,
+shuffles, `autograd.randn`) reproducible. Values are drawn in float64 and cast to the tensor's dtype.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from autograd.creation import get_rng, manual_seed  # the one generator, shared with autograd
 
 __all__ = [
     "calculate_gain",
@@ -26,26 +29,6 @@ __all__ = [
     "xavier_uniform_",
     "zeros_",
 ]
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reset the generator that nn uses when no `rng` is passed; returns it."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-    return _rng
-
-
-def get_rng(rng: np.random.Generator | None = None) -> np.random.Generator:
-    """`rng` if given, else nn's generator (the one `manual_seed` resets)."""
-    if rng is None:
-        return _rng
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
-        )
-    return rng
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

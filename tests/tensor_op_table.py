@@ -76,6 +76,10 @@ def _logsumexp(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
+def _softmax_log(x, axis):
+    return np.log(_softmax(x, axis))
+
+
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
@@ -185,7 +189,140 @@ OPS = [
         lambda a: a.amin(dim=0, keepdim=True),
         ((3, 4),),
     ),
-    Op("var", lambda a: a.var(), np.var, lambda a: a.var(correction=0), ((3, 4),)),
+    Op("var", lambda a: a.var(), lambda a: a.var(ddof=1), lambda a: a.var(), ((3, 4),)),  # unbiased
+    Op(
+        "var_numpy_axis",
+        lambda a: a.var(axis=0),
+        lambda a: a.var(axis=0),
+        lambda a: a.var(0, correction=0),
+        ((3, 4),),
+    ),
+    Op(
+        "var_dim_biased",
+        lambda a: a.var(1, unbiased=False, keepdim=True),
+        lambda a: a.var(axis=1, keepdims=True),
+        lambda a: a.var(1, unbiased=False, keepdim=True),
+        ((3, 4),),
+    ),
+    Op("std", lambda a: a.std(), lambda a: a.std(ddof=1), lambda a: a.std(), ((3, 4),)),
+    Op(
+        "std_dim_correction",
+        lambda a: a.std(dim=(0, 2), correction=2),
+        lambda a: a.std(axis=(0, 2), ddof=2),
+        lambda a: a.std(dim=(0, 2), correction=2),
+        ((2, 3, 4),),
+    ),
+    Op(
+        "sum_dim_keep",
+        lambda a: a.sum(1, keepdim=True),
+        lambda a: a.sum(1, keepdims=True),
+        lambda a: a.sum(1, True),
+        ((3, 4),),
+    ),
+    Op(
+        "mean_dims",
+        lambda a: a.mean(dim=[0, -1]),
+        lambda a: a.mean(axis=(0, 2)),
+        lambda a: a.mean(dim=[0, -1]),
+        ((2, 3, 4),),
+    ),
+    Op(
+        "max_dim_values",
+        lambda a: a.max(1).values,
+        lambda a: a.max(axis=1),
+        lambda a: a.max(1).values,
+        ((3, 4),),
+    ),
+    Op(
+        "max_dim_keep",
+        lambda a: a.max(dim=0, keepdim=True)[0],
+        lambda a: a.max(axis=0, keepdims=True),
+        lambda a: a.max(dim=0, keepdim=True)[0],
+        ((3, 4),),
+    ),
+    Op(
+        "min_dim_values",
+        lambda a: a.min(-1).values,
+        lambda a: a.min(axis=-1),
+        lambda a: a.min(-1).values,
+        ((2, 3, 4),),
+    ),
+    Op("max_elementwise", lambda a, b: a.max(b), np.maximum, lambda a, b: a.max(b), ((3, 4), (3, 4))),
+    Op("minimum", lambda a, b: ag.minimum(a, b), np.minimum, lambda a, b: a.minimum(b), ((3, 4), (4,))),
+    Op("div_row", lambda a, b: a / b, np.true_divide, lambda a, b: a / b, ((3, 4), (4,)), ("any", "away")),
+    Op("rdiv_number", lambda a: 2.0 / a, lambda a: 2.0 / a, lambda a: 2.0 / a, ((3, 4),), "away"),
+    Op("pow_method", lambda a: a.pow(3), lambda a: a**3, lambda a: a.pow(3), ((3, 4),)),
+    Op(
+        "pow_tensor_exp",
+        lambda a, b: a.pow(b),
+        np.power,
+        lambda a, b: a.pow(b),
+        ((3, 4), (3, 4)),
+        ("pos", "any"),
+    ),
+    Op(
+        "logsumexp_dim_keep",
+        lambda a: a.logsumexp(0, keepdim=True),
+        lambda a: _logsumexp(a, 0, True),
+        lambda a: a.logsumexp(0, keepdim=True),
+        ((3, 4),),
+    ),
+    Op(
+        "softmax_dim",
+        lambda a: a.softmax(dim=0),
+        lambda a: _softmax(a, 0),
+        lambda a: a.softmax(dim=0),
+        ((3, 4),),
+    ),
+    Op(
+        "log_softmax_dim",
+        lambda a: a.log_softmax(1),
+        lambda a: _softmax_log(a, 1),
+        lambda a: a.log_softmax(1),
+        ((3, 4),),
+    ),
+    Op("matmul_fn", lambda a, b: ag.matmul(a, b), np.matmul, lambda a, b: a.matmul(b), ((3, 4), (4, 2))),
+    Op(
+        "permute",
+        lambda a: a.permute(2, 0, 1),
+        lambda a: a.transpose(2, 0, 1),
+        lambda a: a.permute(2, 0, 1),
+        ((2, 3, 4),),
+    ),
+    Op(
+        "transpose_pytorch",
+        lambda a: a.transpose(0, 2),
+        lambda a: a.swapaxes(0, 2),
+        lambda a: a.transpose(0, 2),
+        ((2, 3, 4),),
+    ),
+    Op("transpose_2d", lambda a: a.transpose(0, 1), lambda a: a.T, lambda a: a.transpose(0, 1), ((3, 4),)),
+    Op(
+        "transpose_fn",
+        lambda a: ag.transpose(a, -1, -2),
+        lambda a: a.swapaxes(-1, -2),
+        lambda a: a.transpose(-1, -2),
+        ((2, 3, 4),),
+    ),
+    Op("mT", lambda a: a.mT, lambda a: a.swapaxes(-1, -2), lambda a: a.mT, ((2, 3, 4),)),
+    Op("t", lambda a: a.t(), lambda a: a.T, lambda a: a.t(), ((3, 4),)),
+    Op(
+        "cat_dim",
+        lambda a, b: ag.cat([a, b], dim=-1),
+        lambda a, b: np.concatenate([a, b], -1),
+        lambda a, b: _torch().cat([a, b], dim=-1),
+        ((3, 2), (3, 4)),
+    ),
+    Op(
+        "stack_dim",
+        lambda a, b: ag.stack((a, b), dim=1),
+        lambda a, b: np.stack([a, b], 1),
+        lambda a, b: _torch().stack([a, b], dim=1),
+        ((3, 4), (3, 4)),
+    ),
+    Op("sum_0d", lambda a: a.sum(0), lambda a: a.sum(), lambda a: a.sum(0), ((),)),
+    Op("logsumexp_0d", lambda a: a.logsumexp(-1), lambda a: a, lambda a: a.logsumexp(-1), ((),)),
+    Op("softmax_0d", lambda a: a.softmax(0) * a, lambda a: a, lambda a: a.softmax(0) * a, ((),)),
     Op(
         "var_axis_ddof",
         lambda a: a.var(axis=1, ddof=1),
@@ -203,8 +340,8 @@ OPS = [
         ((2, 3, 2),),
     ),
     Op(
-        "transpose",
-        lambda a: a.transpose(1, 2, 0),
+        "transpose_axes_numpy",
+        lambda a: a.transpose(axes=(1, 2, 0)),
         lambda a: a.transpose(1, 2, 0),
         lambda a: a.permute(1, 2, 0),
         ((2, 3, 4),),

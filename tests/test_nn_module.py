@@ -91,7 +91,9 @@ def test_parameters_and_submodules_register_in_assignment_order_with_dotted_name
 def test_parameter_is_a_leaf_tensor_that_requires_grad_and_keeps_float32():
     p = nn.Parameter(np.ones((2, 2), dtype=np.float32))
     assert isinstance(p, Tensor) and p.requires_grad and p.is_leaf and p.dtype == np.float32
-    assert nn.Parameter([1, 2]).dtype == np.float64
+    assert nn.Parameter([1.0, 2.0]).dtype == np.float64
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad"):
+        nn.Parameter([1, 2])  # integers stay int64, as torch.nn.Parameter(torch.tensor([1, 2])) refuses
     assert "Parameter containing" in repr(p)
 
 
