@@ -219,7 +219,8 @@ def _norm_rule(ctx, g, out, a):
     if p == 2:
         return (a * _where(zero, 0.0, g / _where(zero, 1.0, out)),)
     if p < 1:
-        scaled = _masked(abs(a) ** (p - 1), x != 0) * sign
+        nonzero = x != 0  # |x|^(p - 1) is infinite at 0, where PyTorch's gradient is 0
+        scaled = _masked(abs(_where(nonzero, a, 1.0)) ** (p - 1), nonzero) * sign
         return (scaled * g * out ** (1 - p),)
     scaled = sign * abs(a) ** (p - 1) if p < 2 else a * abs(a) ** (p - 2)
     return (scaled * _where(zero, 0.0, g / _where(zero, 1.0, out ** (p - 1))),)
