@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Tensor, _const, _raw
+from . import surface
+from .tensor import _const, _raw
 from .tensor_ops import _broadcast_error
 
 
@@ -75,11 +76,4 @@ __all__ = [fn.__name__ for fn in METHODS] + list(ALIASES)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-    for name, fn in ALIASES.items():
-        setattr(Tensor, name, fn)
-
-
-_bind()
+surface.bind(METHODS, ALIASES)

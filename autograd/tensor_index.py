@@ -13,6 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
 from .dims import one_dim
 from .tensor import Tensor, _const, _make, _raw
@@ -255,9 +256,6 @@ METHODS = (gather, scatter, scatter_add, index_select, masked_fill, masked_selec
 __all__ = [fn.__name__ for fn in METHODS]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-
-
-_bind()
+# gather reads only its input's shape, but PyTorch saves the input: the same check here
+_READS = dict.fromkeys((_scatter_add_rule, _scatter_rule, _scatter_value_rule), surface.NOTHING)
+surface.bind(METHODS, reads={**_READS, _gather_rule: surface.INPUTS})

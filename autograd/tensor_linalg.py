@@ -9,6 +9,7 @@ import string
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
 from .tensor import Tensor, _make_n
 from .tensor_ops import _lift
@@ -187,10 +188,4 @@ METHODS = (mm, bmm, mv, dot, outer)
 __all__ = [fn.__name__ for fn in METHODS] + ["ger", "einsum"]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-    Tensor.ger = outer
-
-
-_bind()
+surface.bind(METHODS, {"ger": outer}, {_einsum_rule: surface.INPUTS})

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
 from .tensor import Tensor, _const, _make, _make_n, _raw
 from .tensor_ops import _lift, _lift_pair, _masked, _where
@@ -152,7 +153,7 @@ def _log1p_rule(ctx, g, out, a):
 
 
 def _rsqrt_rule(ctx, g, out, a):
-    return (g * out / a * -0.5,)
+    return (g * out * out * out * -0.5,)  # from the output alone, as PyTorch saves it
 
 
 def _square_rule(ctx, g, out, a):
@@ -419,11 +420,13 @@ leaky_relu = _ops.leaky_relu  # already PyTorch's (negative_slope=0.01; slope at
 __all__ = [fn.__name__ for fn in METHODS] + list(ALIASES) + ["leaky_relu"]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-    for name, fn in ALIASES.items():
-        setattr(Tensor, name, fn)
-
-
-_bind()
+_RULES_OF_INPUTS = (_sin_rule, _cos_rule, _asin_rule, _acos_rule, _atan_rule, _sinh_rule, _cosh_rule,
+                    _log2_rule, _log10_rule, _log1p_rule, _square_rule, _erf_rule, _logsigmoid_rule,
+                    _softplus_rule, _hardtanh_rule, _relu6_rule, _hardsigmoid_rule, _hardswish_rule,
+                    _clamp_rule, _fmax_rule, _fmin_rule, _atan2_rule)  # fmt: skip
+_READS = dict.fromkeys(_RULES_OF_INPUTS, surface.INPUTS)
+_READS.update(
+    dict.fromkeys((_tan_rule, _exp2_rule, _expm1_rule, _rsqrt_rule, _reciprocal_rule), surface.OUTPUT)
+)
+_READS.update({_zero_rule: surface.NOTHING, _identity_rule: surface.NOTHING})
+surface.bind(METHODS, ALIASES, _READS)

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
 from .dims import one_dim, reduce_dims
 from .reductions import _kept_shape
@@ -244,9 +245,8 @@ METHODS = (prod, cumsum, cumprod, amax, amin, norm, all, any)
 __all__ = [fn.__name__ for fn in METHODS]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-
-
-_bind()
+surface.bind(
+    METHODS,
+    reads={_prod_rule: surface.BOTH, _cumsum_rule: surface.NOTHING, _cumprod_rule: surface.BOTH,
+           _amax_rule: surface.BOTH, _norm_rule: surface.BOTH},
+)  # fmt: skip

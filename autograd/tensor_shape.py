@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
 from .dims import one_dim, reduce_dims
 from .tensor import Tensor, _make
@@ -270,10 +271,5 @@ METHODS = (view, flatten, unflatten, squeeze, unsqueeze, expand_as, repeat, tile
 __all__ = [fn.__name__ for fn in METHODS] + ["moveaxis", "hstack", "vstack", "row_stack"]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-    Tensor.moveaxis = movedim
-
-
-_bind()
+_SHAPE_ONLY = (_repeat_rule, _flip_rule, _roll_rule, _movedim_rule, _triangle_rule)
+surface.bind(METHODS, {"moveaxis": movedim}, dict.fromkeys(_SHAPE_ONLY, surface.NOTHING))

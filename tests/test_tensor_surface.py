@@ -293,3 +293,39 @@ def test_errors_name_the_op_and_the_fix(call, message):
 def test_squeeze_of_a_dim_not_of_size_one_is_a_no_op_as_torch():
     x = np.ones((2, 1, 3))
     assert Tensor(x).squeeze(0).shape == tuple(torch.tensor(x).squeeze(0).shape) == (2, 1, 3)
+
+
+SAVED = {  # op -> (ours, torch's), on a (2, 2) input in (0.2, 0.6)
+    "sin": (ag.sin, torch.sin),
+    "tan": (ag.tan, torch.tan),
+    "rsqrt": (ag.rsqrt, torch.rsqrt),
+    "floor": (ag.floor, torch.floor),
+    "elu": (ag.elu, F.elu),
+    "hardswish": (ag.hardswish, F.hardswish),
+    "clamp": (lambda x: x.clamp(0.25, 0.5), lambda x: x.clamp(0.25, 0.5)),
+    "prod": (lambda x: x.prod(1), lambda x: x.prod(1)),
+    "norm": (lambda x: x.norm(), lambda x: x.norm()),
+    "cumsum": (lambda x: x.cumsum(0), lambda x: x.cumsum(0)),
+    "cumprod": (lambda x: x.cumprod(0), lambda x: x.cumprod(0)),
+    "flip": (lambda x: x.flip(0), lambda x: x.flip(0)),
+    "tril": (lambda x: x.tril(), lambda x: x.tril()),
+    "gather": (lambda x: x.gather(0, np.array([[1, 0]])), lambda x: x.gather(0, torch.tensor([[1, 0]]))),
+    "einsum": (lambda x: ag.einsum("ij,jk", x, x), lambda x: torch.einsum("ij,jk", x, x)),
+}
+
+
+@pytest.mark.parametrize("name", list(SAVED))
+def test_inplace_change_of_an_input_raises_where_torch_saved_it(name):
+    """The version check looks at what a rule reads, so it raises exactly where PyTorch does."""
+    outcomes = []
+    for fn, lib in zip(SAVED[name], (ag, torch)):
+        x = lib.tensor([[0.3, 0.6], [0.2, 0.4]], requires_grad=True)
+        y = fn(x)
+        x.detach().mul_(2)  # the same memory, changed after the op ran
+        try:
+            y.sum().backward()
+            outcomes.append("ok")
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            outcomes.append("raises")
+    assert outcomes[0] == outcomes[1]
