@@ -329,3 +329,22 @@ def test_inplace_change_of_an_input_raises_where_torch_saved_it(name):
             assert "modified by an inplace operation" in str(e)
             outcomes.append("raises")
     assert outcomes[0] == outcomes[1]
+
+
+def test_clamp_with_tensor_bounds_when_min_exceeds_max_as_torch():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 0.5])
+    lo = np.array([-1.0, -1.0, -1.0, -1.0, -1.0, 1.0])
+    hi = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])  # the last: min > max, the result is max
+    ours = [Tensor(v, requires_grad=True) for v in (x, lo, hi)]
+    refs = [torch.tensor(v, requires_grad=True) for v in (x, lo, hi)]
+    for fn in (lambda a, b, c: a.clamp(b, c), lambda a, b, c: a.clamp(min=b), lambda a, b, c: a.clamp(max=c)):
+        for t in ours + refs:
+            t.grad = None
+        out, ref = fn(*ours), fn(*refs)
+        np.testing.assert_array_equal(out.data, ref.detach().numpy())
+        out.sum().backward()
+        ref.sum().backward()
+        for o, r in zip(ours, refs):
+            assert (o.grad is None) == (r.grad is None)
+            if r.grad is not None:
+                np.testing.assert_array_equal(o.grad, r.grad.numpy())
