@@ -58,8 +58,9 @@ def _check_gather(op: str, shape: tuple, index: np.ndarray, d: int, what: str = 
 
 
 # gather and scatter_add: each the other's backward --------------------------------------
-def gather(input, dim: int, index):
-    """out[i][j] = input[index[i][j]][j] for dim 0 (any rank, any dim)"""
+def gather(input, dim: int, index, *, sparse_grad: bool = False):
+    """out[i][j] = input[index[i][j]][j] for dim 0 (any rank, any dim); sparse_grad is
+    accepted and ignored (gradients are dense arrays)"""
     a = _tensor(input, "gather")
     d = one_dim("gather", a.ndim, dim)
     idx = _index_array("gather", index)

@@ -208,6 +208,14 @@ def _logsigmoid_rule(ctx, g, out, a):
 logsigmoid = _unary("logsigmoid", _logsigmoid_np, _logsigmoid_rule, "log(sigmoid x); d/dx = sigmoid(-x)")
 
 
+def _no_inplace(op: str, inplace) -> None:
+    if inplace:
+        raise ValueError(
+            f"{op}: inplace=True is not supported (backward could not see the change); "
+            f"use the result, y = {op}(x)"
+        )
+
+
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)"""
     a = input if input.__class__ is Tensor else _lift(input, "softplus")
@@ -223,8 +231,9 @@ def _softplus_rule(ctx, g, out, a):
     return (_where(linear, g, g * _sigmoid(a * beta)),)
 
 
-def elu(input, alpha: float = 1.0):
+def elu(input, alpha: float = 1.0, inplace: bool = False):
     """x for x > 0, else alpha (e^x - 1); the gradient at 0 is alpha, as PyTorch"""
+    _no_inplace("elu", inplace)
     a = input if input.__class__ is Tensor else _lift(input, "elu")
     x = a._data
     pos = x > 0
@@ -237,8 +246,9 @@ def _elu_rule(ctx, g, out, a):
     return (_where(pos, g, g * (out + alpha)),)  # alpha e^x = out + alpha where x <= 0
 
 
-def selu(input):
+def selu(input, inplace: bool = False):
     """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al."""
+    _no_inplace("selu", inplace)
     return elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
@@ -264,15 +274,17 @@ _hardtanh, _hardtanh_rule = _bounded("hardtanh", np.clip, _inside)
 _relu6, _relu6_rule = _bounded("relu6", np.clip, _inside)
 
 
-def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """min_val, x or max_val: x clipped; the gradient is 1 strictly inside, as PyTorch"""
+    _no_inplace("hardtanh", inplace)
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
     return _hardtanh(input, min_val, max_val)
 
 
-def relu6(input):
+def relu6(input, inplace: bool = False):
     """min(max(x, 0), 6); the gradient is 1 on 0 < x < 6"""
+    _no_inplace("relu6", inplace)
     return _relu6(input, 0.0, 6.0)
 
 
@@ -293,8 +305,20 @@ def _hardswish_rule(ctx, g, out, a):
     return (_where(_inside(x, -3, 3), g * (a / 3 + 0.5), _masked(g, x >= 3)),)
 
 
-hardsigmoid = _unary("hardsigmoid", _hardsigmoid_np, _hardsigmoid_rule, "clip(x / 6 + 1/2, 0, 1)")
-hardswish = _unary("hardswish", _hardswish_np, _hardswish_rule, "x * hardsigmoid(x)")
+_hardsigmoid = _unary("hardsigmoid", _hardsigmoid_np, _hardsigmoid_rule, "")
+_hardswish = _unary("hardswish", _hardswish_np, _hardswish_rule, "")
+
+
+def hardsigmoid(input, inplace: bool = False):
+    """clip(x / 6 + 1/2, 0, 1); the gradient is 1/6 strictly inside (-3, 3)"""
+    _no_inplace("hardsigmoid", inplace)
+    return _hardsigmoid(input)
+
+
+def hardswish(input, inplace: bool = False):
+    """x * hardsigmoid(x); the gradient is x/3 + 1/2 inside (-3, 3), 1 from 3 on"""
+    _no_inplace("hardswish", inplace)
+    return _hardswish(input)
 
 
 def gelu(input, approximate: str = "none"):
@@ -308,14 +332,16 @@ def gelu(input, approximate: str = "none"):
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def silu(input):
+def silu(input, inplace: bool = False):
     """x sigmoid(x) (swish)"""
+    _no_inplace("silu", inplace)
     a = input if isinstance(input, Tensor) else _lift(input, "silu")
     return a * _ops.sigmoid(a)
 
 
-def mish(input):
+def mish(input, inplace: bool = False):
     """x tanh(softplus(x))"""
+    _no_inplace("mish", inplace)
     a = input if isinstance(input, Tensor) else _lift(input, "mish")
     return a * _ops.tanh(softplus(a))
 

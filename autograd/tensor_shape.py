@@ -95,6 +95,16 @@ def expand_as(input, other):
     return _tensor(input, "expand_as").expand(tuple(np.shape(other)))
 
 
+def view_as(input, other):
+    """input in other's shape"""
+    return view(input, tuple(np.shape(other)))
+
+
+def reshape_as(input, other):
+    """input in other's shape"""
+    return _tensor(input, "reshape_as").reshape(tuple(np.shape(other)))
+
+
 # primitives ------------------------------------------------------------------------------
 def repeat(input, *sizes):
     """input tiled sizes[i] times along each dim (leading new dims where sizes is longer);
@@ -115,10 +125,10 @@ def _repeat_rule(pairs, g, out, a):
     return (g.reshape(pairs).sum(axis=tuple(range(0, len(pairs), 2))).reshape(a.shape),)
 
 
-def tile(input, dims):
+def tile(input, *dims):
     """repeat, with dims padded by leading 1s when shorter than the tensor's rank"""
     a = _tensor(input, "tile")
-    dims = _sizes("tile", (dims,))
+    dims = _sizes("tile", dims)
     return repeat(a, (1,) * (a.ndim - len(dims)) + dims)
 
 
@@ -266,8 +276,8 @@ def vstack(tensors):
 row_stack = vstack
 moveaxis = movedim
 
-METHODS = (view, flatten, unflatten, squeeze, unsqueeze, expand_as, repeat, tile, flip, roll,
-           movedim, narrow, split, chunk, unbind, tril, triu)  # fmt: skip
+METHODS = (view, view_as, reshape_as, flatten, unflatten, squeeze, unsqueeze, expand_as, repeat, tile,
+           flip, roll, movedim, narrow, split, chunk, unbind, tril, triu)  # fmt: skip
 __all__ = [fn.__name__ for fn in METHODS] + ["moveaxis", "hstack", "vstack", "row_stack"]
 
 

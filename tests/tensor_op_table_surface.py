@@ -358,6 +358,23 @@ SHAPE = [
         "repeat_tuple", lambda a: a.repeat((2, 2)), lambda a: np.tile(a, (2, 2)), lambda a: a.repeat((2, 2))
     ),
     unary("tile", lambda a: ag.tile(a, (2,)), lambda a: np.tile(a, 2), lambda a: a.tile((2,))),
+    unary(
+        "tile_sizes", lambda a: a.tile(2, 1, 2), lambda a: np.tile(a, (2, 1, 2)), lambda a: a.tile(2, 1, 2)
+    ),
+    Op(
+        "view_as",
+        lambda a, b: a.view_as(b) * b,
+        lambda a, b: a.reshape(b.shape) * b,
+        lambda a, b: a.view_as(b) * b,
+        ((3, 4), (2, 6)),
+    ),
+    Op(
+        "reshape_as",
+        lambda a, b: ag.reshape_as(a, b) * b,
+        lambda a, b: a.reshape(b.shape) * b,
+        lambda a, b: a.reshape_as(b) * b,
+        ((3, 4), (4, 3)),
+    ),
     unary("flip", lambda a: a.flip(0, 1), lambda a: a[::-1, ::-1], lambda a: a.flip(0, 1)),
     unary("flip_list", lambda a: ag.flip(a, [1]), lambda a: a[:, ::-1], lambda a: a.flip([1])),
     unary("roll", lambda a: a.roll(1, 0), lambda a: np.roll(a, 1, 0), lambda a: a.roll(1, 0)),

@@ -283,6 +283,8 @@ def test_view_shares_memory_as_numpy_reshape():
         (lambda: ag.gelu(Tensor(np.ones(2)), approximate="erf"), "gelu: approximate must be"),
         (lambda: ag.atan2(Tensor(np.ones(2)), Tensor(np.ones(3))), r"atan2: shapes \(2,\) and \(3,\)"),
         (lambda: Tensor(np.ones(2)).eq(Tensor(np.ones(3))), r"eq: shapes \(2,\) and \(3,\)"),
+        (lambda: ag.relu6(Tensor(np.ones(2)), inplace=True), "relu6: inplace=True is not supported"),
+        (lambda: ag.hardswish(Tensor(np.ones(2)), inplace=True), "hardswish: inplace=True is not"),
     ],
 )
 def test_errors_name_the_op_and_the_fix(call, message):
