@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import tensor as _tensor
 from .grad_mode import state as _state
 from .tensor import Tensor, _raw, bump
 
@@ -59,8 +58,7 @@ def _apply(t: Tensor, op: str, ufunc, other) -> Tensor:
 
 
 def _changed(t: Tensor) -> None:
-    bump(t._data)
-    t._version = _tensor._epoch
+    bump(t._data)  # the memory's record, which every tensor viewing it shares
 
 
 def _scaled(other, alpha):

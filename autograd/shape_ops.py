@@ -57,6 +57,11 @@ def _expand_rule(ctx, g, out, a):
     return (g,)  # the engine's unbroadcast step sums it to a's shape
 
 
+def clone(a):
+    """a copy in new memory, in the graph (the gradient passes unchanged)"""
+    return _make(a._data.copy(), a, None, "clone", _expand_rule)
+
+
 def reshape(a, *shape):
     """the same elements in a new shape (one entry may be -1)"""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -261,7 +266,7 @@ def size(a, dim=None):
 def bind() -> None:
     T = Tensor
     T.__getitem__ = getitem
-    for fn in (expand, reshape, permute, transpose, swapaxes, t, size):
+    for fn in (expand, reshape, permute, transpose, swapaxes, t, size, clone):
         setattr(T, fn.__name__, fn)
     T.T = property(reversed_dims, doc="all dimensions reversed (the transpose of a matrix)")
     T.mT = property(matrix_transpose, doc="the last two dimensions swapped")

@@ -21,12 +21,12 @@ from . import inplace, reductions, shape_ops
 from .engine import add_rule as _add_rule
 from .engine import mul_rule as _mul_rule
 from .reductions import argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
-from .shape_ops import cat, expand, permute, reshape, stack, swapaxes, transpose
+from .shape_ops import cat, clone, expand, permute, reshape, stack, swapaxes, transpose
 from .shape_ops import lift as _lift
 from .tensor import EXACT_RULES, READS, Tensor, _const, _make, _raw
 
 __all__ = [  # the ops of this file and the two it binds with it, as autograd functions
-    "abs", "add", "argmax", "argmin", "cat", "clip", "exp", "expand", "log", "log_softmax",
+    "abs", "add", "argmax", "argmin", "cat", "clip", "clone", "exp", "expand", "log", "log_softmax",
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "permute",
     "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt", "stack", "std", "sub", "sum",
     "swapaxes", "tanh", "transpose", "truediv", "var", "where",
@@ -185,8 +185,6 @@ def _pow_scalar_rule(n, g, out, a):
         return (g * (2 * a),)
     if n == 0:
         return (g * 0,)
-    if n == 1:
-        return (g,)
     return (g * (n * a ** (n - 1)),)
 
 

@@ -134,7 +134,7 @@ class Value(engine.Node):
     def relu(self):
         """max(0, x)"""
         x = self.data
-        return _make(x if x > 0 else 0.0, self, None, _relu_rule)
+        return _make(x if x > 0 or x != x else 0.0, self, None, _relu_rule)  # nan stays nan, as Tensor
 
     def __abs__(self):
         """|x|"""
@@ -177,6 +177,8 @@ _add_rule, _mul_rule = engine.add_rule, engine.mul_rule  # the engine applies th
 
 
 def _pow_rule(n, g, out, a):
+    if n == 0:  # x**0 is constant: derivative 0 everywhere, also at x = 0 (as PyTorch)
+        return (g * 0.0,)
     if _data(a) == 0 and n < 1:
         raise ZeroDivisionError(f"**{n:g}: the derivative of x**{n:g} at x = 0 is infinite")
     return (g * n * a ** (n - 1),)
@@ -185,7 +187,8 @@ def _pow_rule(n, g, out, a):
 def _pow_value_rule(ctx, g, out, a, b):
     # d/db a**b = a**b * log(a); at a = 0 the limit along b > 0 is 0, as in PyTorch.
     db = g * out * (a.log() if isinstance(a, Value) else math.log(a)) if _data(a) > 0 else g * 0.0
-    return g * b * a ** (b - 1), db
+    da = g * 0.0 if _data(b) == 0 else g * b * a ** (b - 1)  # b == 0: constant in a, as PyTorch
+    return da, db
 
 
 def _exp_rule(ctx, g, out, a):

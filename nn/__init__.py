@@ -6,6 +6,7 @@ from .layers import (
     MLP,
     BatchNorm1d,
     Dropout,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
@@ -14,6 +15,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, NLLLoss
 from .module import Module, ModuleList, Parameter, Sequential, StateDictError
@@ -25,6 +27,7 @@ __all__ = [
     "BatchNorm1d",
     "CrossEntropyLoss",
     "Dropout",
+    "Flatten",
     "HingeLoss",
     "History",
     "Identity",
@@ -43,6 +46,7 @@ __all__ = [
     "Softmax",
     "StateDictError",
     "Tanh",
+    "Unflatten",
     "data",
     "datasets",
     "evaluate",

@@ -14,6 +14,7 @@ import numpy as np
 
 from autograd import Tensor
 from autograd import fused as _fused
+from autograd.dims import one_dim
 
 from . import functional as F
 from . import init
@@ -22,6 +23,7 @@ from .module import Module, Parameter, Sequential
 __all__ = [
     "BatchNorm1d",
     "Dropout",
+    "Flatten",
     "Identity",
     "LeakyReLU",
     "Linear",
@@ -31,6 +33,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "Unflatten",
 ]
 
 
@@ -145,6 +148,53 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         return _tensor(x).log_softmax(axis=self.dim)
+
+
+class Flatten(Module):
+    """dims start_dim..end_dim merged into one (PyTorch's defaults keep the batch dim 0)"""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        x = _tensor(x)
+        shape = x.shape
+        nd = len(shape)
+        if nd == 0:
+            return x.reshape(1)
+        s, e = one_dim("Flatten", nd, self.start_dim), one_dim("Flatten", nd, self.end_dim)
+        if s > e:
+            raise ValueError(
+                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {shape}"
+            )
+        return x.reshape(shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """dim `dim` split into the sizes `unflattened_size` (one of them may be -1)"""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        x = _tensor(x)
+        shape = x.shape
+        d = one_dim("Unflatten", len(shape), self.dim)
+        sizes = self.unflattened_size
+        known = math.prod(n for n in sizes if n != -1)
+        if (-1 in sizes and (known == 0 or shape[d] % known)) or (-1 not in sizes and known != shape[d]):
+            raise ValueError(
+                f"Unflatten: dim {self.dim} of shape {shape} (size {shape[d]}) cannot be split into {sizes}"
+            )
+        return x.reshape(shape[:d] + sizes + shape[d + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):

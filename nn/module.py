@@ -15,8 +15,9 @@ temporary name and renamed, so a crash never leaves half a file, and read with
 
 from __future__ import annotations
 
+import math
 import os
-import tempfile
+import tokenize
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -397,9 +398,16 @@ def _to_numpy(value) -> np.ndarray:
 # ---------------------------------------------------------------------------------- .npz files
 def save_arrays(path, arrays: dict) -> None:
     """Write {name: array} as an .npz at `path`: to a temporary file in the same directory,
-    flushed to disk, then renamed over `path` (atomic: readers see the old or the new file)."""
+    flushed to disk, then renamed over `path` (atomic: readers see the old or the new file).
+
+    The temporary file is named after the process, so that a save killed half way (no
+    cleanup can run) leaves a file the next save into that directory recognises and removes.
+    The file gets the mode the umask gives (0644 for the usual 022), as open() would."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    directory = path.parent
+    _remove_stale(directory, path.name)
+    tmp = f"{directory}/.{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)  # 0o666 less the umask
     try:
         with os.fdopen(fd, "wb") as f:
             # Written member by member (not np.savez) so that any key is allowed, even "file".
@@ -416,22 +424,72 @@ def save_arrays(path, arrays: dict) -> None:
         raise
 
 
+def _remove_stale(directory: Path, name: str) -> None:
+    """Delete `.name.<pid>.<hex>.tmp` files left by processes that no longer run."""
+    for leftover in directory.glob(f".{name}.*.tmp"):
+        parts = leftover.name[len(name) + 2 :].split(".")
+        if len(parts) == 3 and parts[0].isdigit() and not _running(int(parts[0])):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def load_arrays(path) -> OrderedDict:
-    """Read every array of an .npz (no pickle) into memory; a clear StateDictError if unreadable."""
+    """Read every array of an .npz (no pickle) into memory; a clear StateDictError if unreadable.
+
+    Each member's header is read and checked against the member's real size before any
+    memory is set aside for it: a crafted header cannot ask for terabytes."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"load: no such file {str(path)!r}")
     try:
-        npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array (.npy), not named arrays")
-        with npz:
-            return OrderedDict((k, npz[k]) for k in npz.files)
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        with zipfile.ZipFile(path) as zf:
+            out = OrderedDict()
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ValueError(f"member {info.filename!r} is not an .npy array")
+                with zf.open(info) as member:
+                    out[info.filename[:-4]] = _read_member(member, info)
+            return out
+    except (OSError, ValueError, EOFError, KeyError, SyntaxError, MemoryError, zipfile.BadZipFile,
+            zlib.error, tokenize.TokenError, OverflowError) as exc:  # fmt: skip
         raise StateDictError(
             f"load: {str(path)!r} is not a readable .npz of arrays ({type(exc).__name__}: {exc}); "
             "the model is unchanged"
         ) from None
+
+
+def _read_member(member, info: zipfile.ZipInfo) -> np.ndarray:
+    fmt = np.lib.format
+    version = fmt.read_magic(member)
+    header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
+    if header is None:
+        raise ValueError(f"{info.filename}: .npy format version {version} is not supported")
+    shape, fortran, dtype = header(member, max_header_size=10000)
+    if dtype.hasobject:
+        raise ValueError(f"{info.filename}: holds Python objects (pickle), which are not loaded")
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > info.file_size:
+        raise ValueError(
+            f"{info.filename}: its header claims shape {shape} of {dtype} ({claimed:,} bytes) but the "
+            f"member holds {info.file_size:,} bytes"
+        )
+    data = member.read(claimed)
+    if len(data) != claimed:
+        raise EOFError(f"{info.filename}: {len(data):,} bytes of data where {claimed:,} are needed")
+    array = np.frombuffer(data, dtype=dtype).copy()
+    return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
 
 
 # -------------------------------------------------------------------------------- containers
