@@ -260,3 +260,22 @@ def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean"):
 
 
 hinge = hinge_loss
+
+
+# ------------------------------------------------- more activations (autograd/tensor_math.py)
+from autograd.tensor_math import (  # noqa: E402
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softplus,
+)
+
+__all__ += ["elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6"]
+__all__ += ["selu", "silu", "softplus"]
