@@ -190,6 +190,10 @@ from . import tensor_math  # noqa: E402
 from .tensor_math import *  # noqa: E402,F403
 
 __all__ += tensor_math.__all__
+from . import tensor_activation  # noqa: E402
+from .tensor_activation import *  # noqa: E402,F403
+
+__all__ += tensor_activation.__all__
 from . import tensor_shape  # noqa: E402
 from .tensor_shape import *  # noqa: E402,F403
 

@@ -262,8 +262,8 @@ def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean"):
 hinge = hinge_loss
 
 
-# ------------------------------------------------- more activations (autograd/tensor_math.py)
-from autograd.tensor_math import (  # noqa: E402
+# ------------------------------------------- more activations (autograd/tensor_activation.py)
+from autograd.tensor_activation import (  # noqa: E402
     elu,
     gelu,
     hardsigmoid,
