@@ -104,6 +104,8 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     """running sums along dim; the gradient is the reversed running sum of g"""
     a = _cast(_tensor(input, "cumsum"), dtype)
     d = _scan_dim("cumsum", a, dim, axis)
+    if not a.ndim:  # a 0-d scan is the identity
+        return _make(a._data.copy(), a, None, "cumsum", _scan0_rule)
     return _make(np.cumsum(a._data, d), a, None, "cumsum", _cumsum_rule, d)
 
 
@@ -115,7 +117,13 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
     """running products along dim; exact gradients where the input has zeros"""
     a = _cast(_tensor(input, "cumprod"), dtype)
     d = _scan_dim("cumprod", a, dim, axis)
+    if not a.ndim:
+        return _make(a._data.copy(), a, None, "cumprod", _scan0_rule)
     return _make(np.cumprod(a._data, d), a, None, "cumprod", _cumprod_rule, d)
+
+
+def _scan0_rule(ctx, g, out, a):
+    return (g,)
 
 
 def _cumprod_rule(d, g, out, a):
@@ -247,6 +255,6 @@ __all__ = [fn.__name__ for fn in METHODS]
 
 surface.bind(
     METHODS,
-    reads={_prod_rule: surface.BOTH, _cumsum_rule: surface.NOTHING, _cumprod_rule: surface.BOTH,
-           _amax_rule: surface.BOTH, _norm_rule: surface.BOTH},
+    reads={_prod_rule: surface.BOTH, _cumsum_rule: surface.NOTHING, _scan0_rule: surface.NOTHING,
+           _cumprod_rule: surface.BOTH, _amax_rule: surface.BOTH, _norm_rule: surface.BOTH},
 )  # fmt: skip

@@ -245,8 +245,11 @@ def chunk(input, chunks: int, dim: int = 0):
     a = _tensor(input, "chunk")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = a.shape[one_dim("chunk", a.ndim, dim)]
-    return split(a, max(1, -(-n // chunks)), dim)
+    d = one_dim("chunk", a.ndim, dim)
+    n = a.shape[d]
+    if n == 0:  # PyTorch gives `chunks` empty pieces
+        return tuple(_slice(a, d, 0, 0) for _ in range(chunks))
+    return split(a, -(-n // chunks), dim)
 
 
 def unbind(input, dim: int = 0):

@@ -350,3 +350,19 @@ def test_clamp_with_tensor_bounds_when_min_exceeds_max_as_torch():
             assert (o.grad is None) == (r.grad is None)
             if r.grad is not None:
                 np.testing.assert_array_equal(o.grad, r.grad.numpy())
+
+
+def test_0d_and_empty_edges_as_torch():
+    s, ts = Tensor(np.array(2.0), requires_grad=True), torch.tensor(2.0, requires_grad=True)
+    for fn in (lambda t: t.cumsum(0), lambda t: t.cumprod(-1), lambda t: t.prod(0), lambda t: t.flip(0)):
+        out, ref = fn(s), fn(ts)
+        assert out.shape == tuple(ref.shape) == ()
+        out.backward()
+        ref.backward()
+    np.testing.assert_allclose(s.grad, ts.grad.numpy())
+    e = np.zeros((3, 0))
+    for ours, ref in [
+        (Tensor(e).chunk(2, 1), torch.tensor(e).chunk(2, 1)),
+        (Tensor(e).split(2, 1), torch.tensor(e).split(2, 1)),
+    ]:
+        assert [o.shape for o in ours] == [tuple(r.shape) for r in ref]
