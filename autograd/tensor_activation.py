@@ -15,9 +15,11 @@ import numpy as np
 
 from . import surface
 from . import tensor_ops as _ops
-from .tensor import Tensor, _make, _raw
+from .surface import raw as _raw
+from .surface import where as _where
+from .tensor import Tensor, _make
 from .tensor_math import _sigmoid, _unary, erf
-from .tensor_ops import _lift, _masked, _where
+from .tensor_ops import _lift, _masked
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
@@ -44,7 +46,7 @@ def _no_inplace(op: str, inplace) -> None:
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)"""
-    a = input if input.__class__ is Tensor else _lift(input, "softplus")
+    a = input if isinstance(input, Tensor) else _lift(input, "softplus")
     x = a._data
     bx = x * beta
     linear = bx > threshold
@@ -60,7 +62,7 @@ def _softplus_rule(ctx, g, out, a):
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """x for x > 0, else alpha (e^x - 1); the gradient at 0 is alpha, as PyTorch"""
     _no_inplace("elu", inplace)
-    a = input if input.__class__ is Tensor else _lift(input, "elu")
+    a = input if isinstance(input, Tensor) else _lift(input, "elu")
     x = a._data
     pos = x > 0
     data = np.where(pos, x, alpha * np.expm1(np.minimum(x, 0)))  # no overflow on the unused side
@@ -85,7 +87,7 @@ def _bounded(name, forward, mask):
         return (_masked(g, mask(_raw(a), *ctx)),)
 
     def op(input, *bounds):
-        a = input if input.__class__ is Tensor else _lift(input, name)
+        a = input if isinstance(input, Tensor) else _lift(input, name)
         return _make(forward(a._data, *bounds), a, None, name, rule, bounds)
 
     rule.__name__ = f"_{name}_rule"

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import surface
-from .tensor import _const, _raw
+from .surface import raw as _raw
+from .tensor import _const
 from .tensor_ops import _broadcast_error
 
 

@@ -16,7 +16,8 @@ import numpy as np
 from . import surface
 from . import tensor_ops as _ops
 from .dims import one_dim
-from .tensor import Tensor, _const, _make, _raw
+from .surface import raw as _raw
+from .tensor import Tensor, _const, _make
 from .tensor_ops import _lift
 
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -70,7 +71,7 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):
 
 def _gather_rule(ctx, g, out, a):
     d, idx = ctx
-    return (scatter_add(np.zeros(a.shape, _raw(g).dtype), d, idx, g) if g.__class__ is Tensor
+    return (scatter_add(np.zeros(a.shape, _raw(g).dtype), d, idx, g) if isinstance(g, Tensor)
             else _add_at(np.zeros(a.shape, g.dtype), idx, d, g),)  # fmt: skip
 
 
@@ -92,7 +93,7 @@ def scatter_add(input, dim: int, index, src):
 
 def _scatter_add_rule(ctx, g, out, a, s):
     d, idx = ctx
-    return g, (gather(g, d, idx) if g.__class__ is Tensor else g[_along(idx, d)])
+    return g, (gather(g, d, idx) if isinstance(g, Tensor) else g[_along(idx, d)])
 
 
 def _src_part(op: str, s: Tensor, idx: np.ndarray) -> Tensor:
@@ -137,7 +138,7 @@ def _scatter_value_rule(kept, g, out, a):
 
 def _scatter_rule(ctx, g, out, a, s):
     d, idx, kept = ctx
-    return g * kept, (gather(g, d, idx) if g.__class__ is Tensor else g[_along(idx, d)])
+    return g * kept, (gather(g, d, idx) if isinstance(g, Tensor) else g[_along(idx, d)])
 
 
 # selections that compose indexing -------------------------------------------------------

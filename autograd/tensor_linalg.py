@@ -177,7 +177,7 @@ def _einsum_rule(ctx, g, out, *ops):
                 arrays.append(np.ones(sizes[c], dtype))
         terms = [out_sub] + others + extra_subs
         target = "".join(fresh)
-        if any(a.__class__ is Tensor for a in arrays):
+        if any(isinstance(a, Tensor) for a in arrays):
             grads.append(einsum(",".join(terms) + "->" + target, *arrays))
         else:
             grads.append(_call(terms, target, arrays))

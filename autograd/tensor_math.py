@@ -18,7 +18,8 @@ import numpy as np
 
 from . import surface
 from . import tensor_ops as _ops
-from .tensor import Tensor, _const, _make, _make_n, _raw
+from .surface import raw as _raw
+from .tensor import Tensor, _const, _make, _make_n
 from .tensor_ops import _lift, _lift_pair, _masked
 
 try:  # scipy's erf is vectorised; math.erf elementwise is the fallback (numpy has none)
@@ -37,7 +38,7 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 # dispatch: the same call on an array (numpy) or a Tensor (our op, recorded) -----------
 def _on(tensor_fn, numpy_fn):
     def f(x):
-        return tensor_fn(x) if x.__class__ is Tensor else numpy_fn(x)
+        return tensor_fn(x) if isinstance(x, Tensor) else numpy_fn(x)
 
     return f
 
@@ -54,7 +55,7 @@ def _unary(name: str, forward, rule, doc: str):
     """The op `name`: forward(array) -> array, recorded with `rule`."""
 
     def op(input):
-        a = input if input.__class__ is Tensor else _lift(input, name)
+        a = input if isinstance(input, Tensor) else _lift(input, name)
         return _make(forward(a._data), a, None, name, rule)
 
     op.__name__, op.__qualname__, op.__doc__ = name, name, doc
@@ -190,7 +191,7 @@ fix = trunc
 
 def round(input, decimals: int = 0):
     """x rounded to `decimals` places, halves to even (as PyTorch and numpy); zero gradient"""
-    a = input if input.__class__ is Tensor else _lift(input, "round")
+    a = input if isinstance(input, Tensor) else _lift(input, "round")
     if decimals.__class__ is bool or not isinstance(decimals, (int, np.integer)):
         raise TypeError(f"round: decimals must be an int, got {decimals!r}")
     return _make(np.round(a._data, int(decimals)), a, None, "round", _zero_rule)
@@ -202,7 +203,7 @@ def clamp(input, min=None, max=None):
     goes to x where min <= x <= max, to min where it wins, to max where it wins (as PyTorch)"""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given (not None)")
-    a = input if input.__class__ is Tensor else _lift(input, "clamp")
+    a = input if isinstance(input, Tensor) else _lift(input, "clamp")
     lo_t, hi_t = (not (b is None or _ops._is_scalar(b)) for b in (min, max))
     parents, lo, hi = [a], min, max
     if lo_t:

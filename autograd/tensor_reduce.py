@@ -17,8 +17,10 @@ from . import surface
 from . import tensor_ops as _ops
 from .dims import one_dim, reduce_dims
 from .reductions import _kept_shape
-from .tensor import Tensor, _const, _make, _raw
-from .tensor_ops import _lift, _masked, _where
+from .surface import raw as _raw
+from .surface import where as _where
+from .tensor import Tensor, _const, _make
+from .tensor_ops import _lift, _masked
 from .tensor_shape import flip, movedim
 
 
@@ -37,19 +39,19 @@ def _kept(g, a_shape, axes, keepdim):
 
 # dispatch: arrays (numpy) or Tensors (recorded) ---------------------------------------------
 def _cumsum(x, d):
-    return cumsum(x, d) if x.__class__ is Tensor else np.cumsum(x, d)
+    return cumsum(x, d) if isinstance(x, Tensor) else np.cumsum(x, d)
 
 
 def _cumprod(x, d):
-    return cumprod(x, d) if x.__class__ is Tensor else np.cumprod(x, d)
+    return cumprod(x, d) if isinstance(x, Tensor) else np.cumprod(x, d)
 
 
 def _flip(x, d):
-    return flip(x, d) if x.__class__ is Tensor else np.flip(x, d)
+    return flip(x, d) if isinstance(x, Tensor) else np.flip(x, d)
 
 
 def _moveaxis(x, s, d):
-    return movedim(x, s, d) if x.__class__ is Tensor else np.moveaxis(x, s, d)
+    return movedim(x, s, d) if isinstance(x, Tensor) else np.moveaxis(x, s, d)
 
 
 def _join(parts, d):
@@ -61,7 +63,10 @@ def _stack(parts, d):
 
 
 def _has_tensor(parts) -> bool:
-    return Tensor in {p.__class__ for p in parts}  # (this module's `any` is the reduction)
+    for p in parts:  # (not any(): in this module, `any` is the reduction)
+        if isinstance(p, Tensor):
+            return True
+    return False
 
 
 def _exclusive_cumprod(x, d: int):

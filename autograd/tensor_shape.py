@@ -140,7 +140,7 @@ def flip(input, *dims):
 
 
 def _flip_rule(axes, g, out, a):
-    return (flip(g, axes) if g.__class__ is Tensor else np.flip(g, axes),)
+    return (flip(g, axes) if isinstance(g, Tensor) else np.flip(g, axes),)
 
 
 def roll(input, shifts, dims=None):
@@ -161,7 +161,7 @@ def roll(input, shifts, dims=None):
 def _roll_rule(ctx, g, out, a):
     shifts, dims = ctx
     back = -shifts if dims is None else tuple(-s for s in shifts)
-    return (roll(g, back, dims) if g.__class__ is Tensor else np.roll(g, back, dims),)
+    return (roll(g, back, dims) if isinstance(g, Tensor) else np.roll(g, back, dims),)
 
 
 def movedim(input, source, destination):
@@ -180,7 +180,7 @@ def movedim(input, source, destination):
 
 def _movedim_rule(ctx, g, out, a):
     src, dst = ctx
-    return (movedim(g, dst, src) if g.__class__ is Tensor else np.moveaxis(g, dst, src),)
+    return (movedim(g, dst, src) if isinstance(g, Tensor) else np.moveaxis(g, dst, src),)
 
 
 def _triangle(op: str, lower: bool):

@@ -56,7 +56,7 @@ import math  # noqa: E402
 import numpy as np  # noqa: E402
 
 import autograd as ag  # noqa: E402
-from autograd import Tensor  # noqa: E402
+from autograd import Tensor, gradgradcheck  # noqa: E402
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -366,3 +366,24 @@ def test_0d_and_empty_edges_as_torch():
         (Tensor(e).split(2, 1), torch.tensor(e).split(2, 1)),
     ]:
         assert [o.shape for o in ours] == [tuple(r.shape) for r in ref]
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda p: p.sin().cos(),
+        lambda p: ag.gelu(p) + ag.softplus(p) + ag.hardswish(p),
+        lambda p: p.cumprod(0) + p.cumsum(0),
+        lambda p: p.prod(),
+        lambda p: p.norm(3),
+        lambda p: ag.einsum("i,i->i", p, p),
+        lambda p: p.clamp(-1.0, 0.25) * p,
+        lambda p: p.gather(0, np.array([1, 1, 0])) * p.sort().values,
+    ],
+)
+def test_second_order_through_a_parameter(fn):
+    """Rules see their parents themselves under create_graph=True: an nn.Parameter too."""
+    import nn
+
+    p = nn.Parameter(np.array([0.5, 0.0, -1.5]))
+    assert gradgradcheck(fn, [p], atol=1e-4, rtol=1e-3)
