@@ -34,6 +34,15 @@ def _sizes(op: str, sizes) -> tuple:
     return tuple(int(n) for n in sizes)
 
 
+def _one_spelling(op: str, args: tuple, dims) -> tuple:
+    """f(0, 1), f((0, 1)) or f(dims=(0, 1)), not both."""
+    if dims is None:
+        return args
+    if args:
+        raise TypeError(f"{op}: give the dims positionally or as dims=, not both")
+    return (dims,)
+
+
 def _tensor(x, op: str) -> Tensor:
     return x if isinstance(x, Tensor) else _lift(x, op)
 
@@ -125,17 +134,17 @@ def _repeat_rule(pairs, g, out, a):
     return (g.reshape(pairs).sum(axis=tuple(range(0, len(pairs), 2))).reshape(a.shape),)
 
 
-def tile(input, *dims):
+def tile(input, *sizes, dims=None):
     """repeat, with dims padded by leading 1s when shorter than the tensor's rank"""
     a = _tensor(input, "tile")
-    dims = _sizes("tile", dims)
+    dims = _sizes("tile", _one_spelling("tile", sizes, dims))
     return repeat(a, (1,) * (a.ndim - len(dims)) + dims)
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
     """the order of elements along `dims` reversed"""
     a = _tensor(input, "flip")
-    axes, _ = reduce_dims("flip", a.ndim, _sizes("flip", dims))
+    axes, _ = reduce_dims("flip", a.ndim, _sizes("flip", _one_spelling("flip", args, dims)))
     return _make(np.flip(a._data, axes), a, None, "flip", _flip_rule, axes)
 
 

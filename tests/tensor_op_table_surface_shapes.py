@@ -96,6 +96,13 @@ SHAPE = [
     ),
     unary("flip", lambda a: a.flip(0, 1), lambda a: a[::-1, ::-1], lambda a: a.flip(0, 1)),
     unary("flip_list", lambda a: ag.flip(a, [1]), lambda a: a[:, ::-1], lambda a: a.flip([1])),
+    unary("flip_dims_kw", lambda a: a.flip(dims=(0,)), lambda a: a[::-1], lambda a: a.flip(dims=(0,))),
+    unary(
+        "tile_dims_kw",
+        lambda a: ag.tile(a, dims=(1, 2)),
+        lambda a: np.tile(a, (1, 2)),
+        lambda a: a.tile(dims=(1, 2)),
+    ),
     unary("roll", lambda a: a.roll(1, 0), lambda a: np.roll(a, 1, 0), lambda a: a.roll(1, 0)),
     unary(
         "roll_dims",
