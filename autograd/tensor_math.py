@@ -225,8 +225,12 @@ def _clamp_rule(ctx, g, out, a, *bounds):
     x = _raw(a)
     lo = _raw(bounds[0]) if lo_t else lo
     hi = _raw(bounds[-1]) if hi_t else hi
-    from_x = np.ones(x.shape, bool) if lo is None else x >= lo  # ties go to x
-    over = np.zeros(x.shape, bool) if hi is None else np.where(from_x, x, lo) > hi
+    if lo is None:
+        from_x, low = np.ones(x.shape, bool), x
+    else:
+        from_x = x >= lo  # ties go to x
+        low = np.where(from_x, x, lo)  # max(x, min)
+    over = np.zeros(x.shape, bool) if hi is None else low > hi
     grads = [_masked(g, from_x & ~over)]
     if lo_t:
         grads.append(_masked(g, ~from_x & ~over))
