@@ -149,6 +149,9 @@ def index_select(input, dim: int, index):
     idx = _index_array("index_select", index)
     if idx.ndim > 1:
         raise ValueError(f"index_select: index must be 1-D, got shape {idx.shape}")
+    n = a.shape[d]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"index_select: index out of range for dim {dim} of size {n} (shape {a.shape})")
     return a[(slice(None),) * d + (idx.reshape(-1),)]
 
 

@@ -52,7 +52,11 @@ def view(input, *shape):
     """the same elements in a new shape (numpy's reshape semantics; one size may be -1)"""
     if len(shape) == 1 and (isinstance(shape[0], (type, np.dtype, str))):
         raise TypeError("view: view(dtype) is not supported; use astype(dtype) (it copies)")
-    return _tensor(input, "view").reshape(*shape)
+    a = _tensor(input, "view")
+    try:
+        return a.reshape(*shape)
+    except ValueError as e:
+        raise ValueError(str(e).replace("reshape:", "view:", 1)) from None
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
@@ -95,7 +99,13 @@ def unsqueeze(input, dim: int):
     """a size-1 dim inserted at `dim` (in [-ndim - 1, ndim])"""
     a = _tensor(input, "unsqueeze")
     shape = a.shape
-    d = one_dim("unsqueeze", len(shape) + 1, dim)
+    n = len(shape)
+    if isinstance(dim, _int_types) and not -n - 1 <= dim <= n:
+        raise IndexError(
+            f"unsqueeze: dim {dim} is out of range for a tensor with {n} dimensions "
+            f"(expected a dim in [{-n - 1}, {n}])"
+        )
+    d = one_dim("unsqueeze", n + 1, dim)
     return a.reshape(shape[:d] + (1,) + shape[d:])
 
 
@@ -125,6 +135,8 @@ def repeat(input, *sizes):
             f"repeat: {len(sizes)} sizes for a tensor with {a.ndim} dimensions (shape {a.shape}); "
             "give one per dimension (or use tile, which fills in leading 1s)"
         )
+    if any(r < 0 for r in sizes):
+        raise ValueError(f"repeat: sizes {sizes} must not be negative")
     shape = (1,) * (len(sizes) - a.ndim) + a.shape
     pairs = tuple(x for r, n in zip(sizes, shape) for x in (r, n))
     return _make(np.tile(a._data, sizes), a, None, "repeat", _repeat_rule, pairs)
