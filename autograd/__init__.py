@@ -208,3 +208,10 @@ from .tensor_index import *  # noqa: E402,F403
 from .tensor_linalg import *  # noqa: E402,F403
 
 __all__ += tensor_index.__all__ + tensor_linalg.__all__ + tensor_compare.__all__
+
+# Convolution and pooling (issue 12), where torch has them at top level (torch.conv2d, ...);
+# the rest are in nn.functional
+from .conv import conv1d, conv2d, conv_transpose2d  # noqa: E402
+from .pool import max_pool2d  # noqa: E402
+
+__all__ += ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d"]

@@ -189,7 +189,7 @@ def argmin(a, dim=None, keepdim=None, *, axis=None, keepdims=None):
 def _var_args(op, ndim, dim, unbiased, keepdim, correction, axis, keepdims, ddof):
     """(axes, keepdim, correction): PyTorch's defaults unbiased, numpy's (axis=/ddof=) ddof=0."""
     if ddof is not None or axis is not None or keepdims is not None:
-        if unbiased is not None or correction is not None:
+        if unbiased is not None or correction is not None or (ddof is not None and dim is not None):
             raise TypeError(
                 f"{op}: got numpy's axis/keepdims/ddof with PyTorch's unbiased/correction; use one "
                 f"spelling: {op}(dim, correction=1, keepdim=False) or {op}(axis=..., ddof=0, keepdims=False)"

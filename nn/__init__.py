@@ -1,6 +1,9 @@
 """chainrule's nn: modules, layers, losses, optimizers, data and training, with PyTorch's names."""
 
-from . import data, datasets, functional, init, optim, scalar
+from . import data, datasets, functional, init, lr_scheduler, optim, scalar, utils
+from .activation import ELU, GELU, Dropout2d, Hardtanh, SiLU, Softplus
+from .containers import ModuleDict, ParameterList
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .init import manual_seed
 from .layers import (
     MLP,
@@ -17,11 +20,49 @@ from .layers import (
     Tanh,
     Unflatten,
 )
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, NLLLoss
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HingeLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, ModuleList, Parameter, Sequential, StateDictError
+from .normalization import BatchNorm2d, GroupNorm, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .sparse import Embedding
 from .train import History, evaluate, fit
 
 __all__ = [
+    "BatchNorm2d",
+    "Dropout2d",
+    "ELU",
+    "Embedding",
+    "GELU",
+    "GroupNorm",
+    "Hardtanh",
+    "HuberLoss",
+    "KLDivLoss",
+    "L1Loss",
+    "LayerNorm",
+    "ModuleDict",
+    "ParameterList",
+    "SiLU",
+    "SmoothL1Loss",
+    "Softplus",
+    "lr_scheduler",
+    "utils",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -57,3 +98,5 @@ __all__ = [
     "optim",
     "scalar",
 ]
+
+optim.lr_scheduler = lr_scheduler  # torch.optim.lr_scheduler's place: nn.optim.lr_scheduler.StepLR

@@ -18,6 +18,27 @@ from autograd import fused as _fused
 from . import init
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "dropout2d",
+    "elu",
+    "embedding",
+    "fold",
+    "gelu",
+    "hardtanh",
+    "huber_loss",
+    "interpolate",
+    "kl_div",
+    "l1_loss",
+    "max_pool2d",
+    "pad",
+    "silu",
+    "smooth_l1_loss",
+    "softplus",
+    "unfold",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -167,26 +188,56 @@ def mse_loss(input, target, reduction: str = "mean"):
     return _reduce(diff * diff, reduction)
 
 
-def cross_entropy(input, target, reduction: str = "mean"):
-    """-log softmax(input)[target] per row, from logits (N, C).
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
+    """-log softmax(input)[target] per row, from logits (N, C) or (N, C, d1, ...).
 
-    target: N class indices (integers), or probabilities shaped like input (one-hot or
-    soft labels; then the loss is -sum(target * log_softmax(input)) per row). log_softmax
-    subtracts the row's max first, so large logits do not overflow.
+    target: class indices (integers) of shape (N,) or (N, d1, ...), or probabilities shaped
+    like input (one-hot or soft labels; then the loss is -sum(target * log_softmax(input))
+    per row). weight: one factor per class; ignore_index: targets left out of the loss and
+    of the mean's denominator; label_smoothing: mixes the target with the uniform
+    distribution (PyTorch's definitions). log_softmax subtracts the row's max first, so
+    large logits do not overflow.
     """
+    if isinstance(weight, str):  # the old (input, target, reduction) order
+        weight, reduction = None, weight
+    _deprecated(size_average, reduce, "cross_entropy")
     _check_reduction(reduction, "cross_entropy")
     input, target = _tensor(input), _target(target, "cross_entropy")
-    _check_2d(input, "cross_entropy")
+    if weight is not None or label_smoothing or input.ndim != 2:
+        return _losses.cross_entropy_general(input, target, weight, ignore_index, reduction, label_smoothing)
     if target.ndim == 2:
         _same_shape(input, target, "cross_entropy")
         target = _values(target, input)
         if reduction != "none" and not isinstance(target, Tensor):
             return _fused.softmax_cross_entropy(input, target, None, reduction)
         return _reduce(-(target * input.log_softmax(axis=1)).sum(axis=1), reduction)
+    t = target.data if isinstance(target, Tensor) else target
+    if (
+        t.ndim == 1
+        and t.dtype.kind in "iu"
+        and len(t)
+        and (t.min() < 0 or 0 <= ignore_index < input.shape[1])
+    ):
+        if (t == ignore_index).any():
+            return _losses.cross_entropy_general(input, target, None, ignore_index, reduction, 0.0)
     t = _class_indices(input, target, "cross_entropy")
     if reduction != "none":
         return _fused.softmax_cross_entropy(input, None, t, reduction)
     return -input.log_softmax(axis=1)[np.arange(len(t)), t]
+
+
+def _deprecated(size_average, reduce, op: str) -> None:
+    if size_average is not None or reduce is not None:
+        raise ValueError(f"{op}: size_average and reduce are deprecated in PyTorch; use reduction=")
 
 
 def nll_loss(input, target, reduction: str = "mean"):
@@ -217,12 +268,21 @@ def binary_cross_entropy(input, target, reduction: str = "mean"):
     return _reduce(-(target * log_p + (1 - target) * log_q), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, reduction: str = "mean"):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None
+):
     """-(t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))) for logits x, computed stably as
-    max(x, 0) - x t + log(1 + e^-|x|), which never exponentiates a large number"""
+    max(x, 0) - x t + log(1 + e^-|x|), which never exponentiates a large number.
+    pos_weight multiplies the positive term (one factor per class, broadcast over the
+    last dimension); weight rescales each element."""
+    if isinstance(weight, str):  # the old (input, target, reduction) order
+        weight, reduction = None, weight
+    _deprecated(size_average, reduce, "binary_cross_entropy_with_logits")
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, target = _tensor(input), _target(target, "binary_cross_entropy_with_logits")
     _same_shape(x, target, "binary_cross_entropy_with_logits")
+    if weight is not None or pos_weight is not None:
+        return _losses.bce_with_logits_weighted(x, target, weight, pos_weight, reduction)
     target = _values(target, x)
     # maximum, not relu: at x = 0 it splits the gradient in half, which makes the total
     # gradient there exactly sigmoid(0) - t (relu and |x| would both give 0)
@@ -262,20 +322,58 @@ def hinge_loss(input, target, margin: float = 1.0, reduction: str = "mean"):
 hinge = hinge_loss
 
 
-# ------------------------------------------- more activations (autograd/tensor_activation.py)
-from autograd.tensor_activation import (  # noqa: E402
-    elu,
-    gelu,
-    hardsigmoid,
-    hardswish,
-    hardtanh,
-    logsigmoid,
-    mish,
-    relu6,
-    selu,
-    silu,
-    softplus,
-)
+# -------------------------------------------------- a second course: activations, conv, losses
+def gelu(x, approximate: str = "none"):
+    """x Φ(x)"""
+    return _tensor(x).gelu(approximate=approximate)
 
-__all__ += ["elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "relu6"]
-__all__ += ["selu", "silu", "softplus"]
+
+def silu(x):
+    """x sigmoid(x)"""
+    return _tensor(x).silu()
+
+
+def elu(x, alpha: float = 1.0):
+    """x if x > 0 else alpha (e^x - 1)"""
+    return _tensor(x).elu(alpha)
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + e^(beta x)) / beta"""
+    return _tensor(x).softplus(beta, threshold)
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
+    """x clipped to [min_val, max_val]"""
+    return _tensor(x).hardtanh(min_val, max_val)
+
+
+def dropout2d(x, p: float = 0.5, training: bool = True, rng=None):
+    """whole channels of (N, C, H, W) zeroed with probability p in training, the rest scaled by 1/(1-p)"""
+    x = _tensor(x)
+    if not training or p == 0:
+        return x
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: input must be (N, C, H, W) or (C, H, W), got {x.shape}")
+    shape = x.shape[:-2] + (1, 1)
+    if p == 1:
+        return x * np.zeros(shape, dtype=x.dtype)
+    keep = init.get_rng(rng).random(shape) >= p
+    return x * (keep * (1 / (1 - p))).astype(x.dtype)
+
+
+def embedding(input, weight, padding_idx=None):
+    """weight[input]: rows of an embedding table"""
+    idx = np.asarray(input.data if isinstance(input, Tensor) else input)
+    return weight[idx]
+
+
+from autograd.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: E402
+from autograd.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
+from autograd.resize import interpolate, pad  # noqa: E402
+from autograd.tensor_activation import hardsigmoid, hardswish, logsigmoid, mish, relu6, selu  # noqa: E402
+
+from . import loss_functions as _losses  # noqa: E402
+from .loss_functions import huber_loss, kl_div, l1_loss, smooth_l1_loss  # noqa: E402
+
+__all__ += ["hardsigmoid", "hardswish", "logsigmoid", "mish", "relu6", "selu"]  # tensor_activation

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import functional as F
 from .module import Module
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MSELoss", "NLLLoss"]
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HingeLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "L1Loss",
+    "MSELoss",
+    "NLLLoss",
+    "SmoothL1Loss",
+]
 
 
 class _Loss(Module):
@@ -30,9 +43,39 @@ class MSELoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """softmax cross-entropy from logits, targets as class indices or probabilities"""
+    """softmax cross-entropy from logits (N, C) or (N, C, d1, ...), targets as class indices or
+    probabilities; optional class weights (a buffer, as PyTorch), ignore_index, label_smoothing"""
 
-    _fn = staticmethod(F.cross_entropy)
+    def __init__(
+        self,
+        weight=None,
+        size_average=None,
+        ignore_index: int = -100,
+        reduce=None,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ):
+        if isinstance(weight, str):  # the old CrossEntropyLoss("sum")
+            weight, reduction = None, weight
+        F._deprecated(size_average, reduce, "CrossEntropyLoss")
+        super().__init__(reduction)
+        if weight is not None:
+            self.register_buffer("weight", np.asarray(getattr(weight, "data", weight)))
+        else:
+            self.weight = None
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        if self.weight is None and self.ignore_index == -100 and not self.label_smoothing:
+            return F.cross_entropy(input, target, reduction=self.reduction)
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
 
 class NLLLoss(_Loss):
@@ -48,9 +91,23 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """binary cross-entropy from logits, stable for large |x|"""
+    """binary cross-entropy from logits, stable for large |x|; weight and pos_weight are buffers"""
 
-    _fn = staticmethod(F.binary_cross_entropy_with_logits)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
+        if isinstance(weight, str):  # the old BCEWithLogitsLoss("sum")
+            weight, reduction = None, weight
+        F._deprecated(size_average, reduce, "BCEWithLogitsLoss")
+        super().__init__(reduction)
+        for name, value in (("weight", weight), ("pos_weight", pos_weight)):
+            if value is not None:
+                self.register_buffer(name, np.asarray(getattr(value, "data", value)))
+            else:
+                setattr(self, name, None)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
 
 
 class HingeLoss(_Loss):
@@ -65,3 +122,49 @@ class HingeLoss(_Loss):
 
     def extra_repr(self) -> str:
         return f"margin={self.margin}, reduction={self.reduction!r}"
+
+
+class L1Loss(_Loss):
+    """mean (or sum) of |input - target|"""
+
+    _fn = staticmethod(F.l1_loss)
+
+
+class SmoothL1Loss(_Loss):
+    """0.5 d^2 / beta for |d| < beta, else |d| - 0.5 beta"""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+        F._deprecated(size_average, reduce, "SmoothL1Loss")
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """0.5 d^2 for |d| <= delta, else delta (|d| - 0.5 delta)"""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(Module):
+    """target (log target - input) for log-probability inputs; reduction='batchmean' is the KL divergence"""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+        super().__init__()
+        F._deprecated(size_average, reduce, "KLDivLoss")
+        if reduction not in ("mean", "sum", "none", "batchmean"):
+            raise ValueError(f"KLDivLoss: reduction={reduction!r}; use 'batchmean', 'sum', 'mean' or 'none'")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, log_target={self.log_target}"

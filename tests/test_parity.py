@@ -351,7 +351,7 @@ def inplace_through_a_view_is_refused(torch):
 @case
 def inplace_through_basic_indexing_is_refused(torch):
     x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = x.tanh().sum()
+    y = (x * x).sum()
     x.detach()[0].fill_(5.0)
     y.backward()
     return x.grad
@@ -490,3 +490,12 @@ def flatten_and_unflatten_modules(torch):
     x = torch.arange(24.0).reshape(2, 3, 4)
     return (torch.nn.Flatten()(x), torch.nn.Flatten(0, 1)(x), torch.nn.Flatten(0, -1)(x).shape,
             torch.nn.Unflatten(1, (3, 1))(x).shape, torch.nn.Unflatten(2, (2, -1))(x))  # fmt: skip
+
+
+@case
+def inplace_on_the_input_of_an_op_that_saved_its_output_is_fine(torch):
+    x = torch.tensor([0.5, -1.0], requires_grad=True)
+    y = x.sigmoid()  # saves its result, not x
+    x.detach().mul_(4)
+    y.sum().backward()
+    return x.grad
