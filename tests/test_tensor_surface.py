@@ -86,6 +86,13 @@ def test_comparisons_match_torch(name):
     _same(getattr(Tensor(ints), name)(3), getattr(torch.tensor(ints), name)(3))
 
 
+@pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
+def test_logical_ops_match_torch(name):
+    a, b = np.array([[0.0, 1.0, 2.0], [0.0, -1.0, 0.0]]), np.array([True, False, True])
+    _same(getattr(Tensor(a), name)(b), getattr(torch.tensor(a), name)(torch.tensor(b)))
+    _same(ag.logical_not(Tensor(a)), torch.logical_not(torch.tensor(a)))
+
+
 def test_long_comparison_names():
     a, b = Tensor(X), Tensor(Y)
     for long, short in [("greater", "gt"), ("less_equal", "le"), ("not_equal", "ne")]:
