@@ -309,6 +309,31 @@ INDEXING = [
 ]
 
 PRODUCTS = [
+    Op("diagonal", lambda a: a.diagonal(), np.diagonal, lambda a: a.diagonal(), ((3, 4),)),
+    Op(
+        "diagonal_offset_dims",
+        lambda a: ag.diagonal(a, 1, 2, 0),
+        lambda a: np.diagonal(a, 1, 2, 0),
+        lambda a: a.diagonal(1, 2, 0),
+        ((3, 2, 4),),
+    ),
+    Op(
+        "diagonal_neg",
+        lambda a: a.diagonal(-1),
+        lambda a: np.diagonal(a, -1),
+        lambda a: a.diagonal(-1),
+        ((3, 4),),
+    ),
+    Op("trace", lambda a: a.trace(), np.trace, lambda a: a.trace(), ((3, 4),)),
+    Op("diag_2d", lambda a: ag.diag(a, 1), lambda a: np.diag(a, 1), lambda a: _torch().diag(a, 1), ((3, 4),)),
+    Op("diag_1d", lambda a: a.diag(), np.diag, lambda a: a.diag(), ((3,),)),
+    Op(
+        "diag_1d_offset",
+        lambda a: ag.diag(a, -2),
+        lambda a: np.diag(a, -2),
+        lambda a: _torch().diag(a, -2),
+        ((3,),),
+    ),
     Op("mm", ag.mm, np.matmul, lambda a, b: a.mm(b), ((3, 4), (4, 2))),
     Op("bmm", lambda a, b: a.bmm(b), np.matmul, lambda a, b: a.bmm(b), ((2, 3, 4), (2, 4, 2))),
     Op("mv", lambda a, b: a.mv(b), np.matmul, lambda a, b: a.mv(b), ((3, 4), (4,))),
