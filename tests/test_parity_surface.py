@@ -182,3 +182,15 @@ def errors_where_torch_raises(torch):
         lambda t: x.topk(4),
         lambda t: x.split([1, 1], dim=1),
     )]  # fmt: skip
+
+
+@case
+def conversions_ported_code_calls(torch):
+    x = torch.tensor([[1.5, -2.25], [3.0, 4.75]], requires_grad=True)
+    y = x.float()
+    z = (y.double() * 2 + x.where(x > 0, torch.zeros(2, 2)) + x.to(torch.float64)).sum()
+    z.backward()
+    labels = x.detach().long()
+    return (y, z, x.grad, labels, x.detach().int(), x.detach().bool(), x.type_as(labels),
+            x.tolist(), x.contiguous(), x.new_zeros(2, 3), x.new_ones((1, 2)), x.new_full((2,), 7.0),
+            torch.negative(x), x.to("cpu"))  # fmt: skip
