@@ -292,6 +292,8 @@ def test_view_shares_memory_as_numpy_reshape():
         (lambda: Tensor(np.ones(2)).eq(Tensor(np.ones(3))), r"eq: shapes \(2,\) and \(3,\)"),
         (lambda: ag.relu6(Tensor(np.ones(2)), inplace=True), "relu6: inplace=True is not supported"),
         (lambda: Tensor(np.ones((2, 3))).view(5, 2), r"view: cannot reshape \(2, 3\)"),
+        (lambda: Tensor(np.ones(2)).to("cuda"), "to: chainrule has no devices"),
+        (lambda: Tensor(np.ones(2)).cuda(), "cuda: chainrule has no devices"),
         (lambda: Tensor(np.ones((2, 3))).unsqueeze(3), r"unsqueeze: dim 3 .* 2 dimensions .*\[-3, 2\]"),
         (lambda: Tensor(np.ones((2, 3))).repeat(-1, 2), "repeat: sizes .* must not be negative"),
         (lambda: Tensor(np.ones((2, 3))).index_select(1, [5]), "index_select: index out of range"),
