@@ -89,15 +89,20 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     # One elementwise pass per kernel position (kh*kw of them), each over all windows at
     # once: the running maximum, and the position where it was first reached (PyTorch
     # keeps the first maximum of a tie, and the first nan, which wins over any number).
+    # A nan anywhere makes the sum nan (rarely, so might inf - inf): only then the slower
+    # comparison that lets a nan win.
+    nan_aware = bool(np.isnan(np.add.reduce(x._data, axis=None)))
     data = arg = None
     kk = geo.w_shape[2] * geo.w_shape[3]
     for p, (v, _) in enumerate(_positions(xp, geo)):
         if data is None:
             data, arg = v.copy(), np.zeros(v.shape, np.int8 if kk < 128 else np.int32)
             continue
-        better = (v > data) | (np.isnan(v) & ~np.isnan(data))
+        better = v > data
+        if nan_aware:
+            better |= np.isnan(v) & ~np.isnan(data)
         np.copyto(data, v, where=better)
-        arg[better] = p
+        np.copyto(arg, p, where=better)
     y = _make(data, x, None, "max_pool2d", _max_pool_rule, (arg, geo))
     if single:
         y = y.reshape(y.shape[1:])
@@ -120,9 +125,14 @@ def _unpool(g, arg, geo):
     n, c, h, w = geo.x_shape
     (pt, pb), (pl, pr) = geo.pads
     out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    apart = sh > dh * (geo.w_shape[2] - 1) and sw > dw * (geo.w_shape[3] - 1)
     zero = g.dtype.type(0)
     for p, (v, _) in enumerate(_positions(out, geo)):
-        v += np.where(arg == p, g, zero)  # windows that overlap add up
+        if apart:  # each pixel in one window at most: a masked copy
+            np.copyto(v, g, where=arg == p)
+        else:  # windows that overlap add up
+            v += np.where(arg == p, g, zero)
     return out[:, :, pt : pt + h, pl : pl + w]
 
 
