@@ -186,18 +186,21 @@ def conv_dw(x, g, geo: Geometry, cols=None) -> np.ndarray:
 def _conv(x: Tensor, w: Tensor, b, geo: Geometry) -> Tensor:
     data, cols = conv_forward(x._data, w._data, geo, None if b is None else b._data)
     need = (x.requires_grad, w.requires_grad, b is not None and b.requires_grad)
-    ctx = (geo, need, cols if w.requires_grad else None)
+    # The columns are kept for the weight gradient in a list that the backward empties as
+    # it uses them, so they are freed before the input gradient's own columns are made
+    # (a second backward, with retain_graph=True, makes them again).
+    ctx = (geo, need, [cols] if w.requires_grad else [])
     if b is None:
         return _make(data, x, w, "conv2d", _conv_rule, ctx)
     return _make_n(data, (x, w, b), "conv2d", _conv_rule, ctx)
 
 
 def _conv_rule(ctx, g, out, x, w, b=None):
-    geo, need, cols = ctx
+    geo, need, kept = ctx
     gb = g.sum(axis=(0, 2, 3)) if need[2] else None
     if g.__class__ is np.ndarray:
+        gw = conv_dw(x, g, geo, kept.pop() if kept else None) if need[1] else None
         gx = conv_dx(g, w, geo) if need[0] else None
-        gw = conv_dw(x, g, geo, cols) if need[1] else None
     else:  # create_graph: the adjoints as ops, so the gradient has a graph of its own
         gx = _conv_dx_op(g, w, geo) if need[0] else None
         gw = _conv_dw_op(x, g, geo) if need[1] else None
