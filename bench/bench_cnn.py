@@ -398,9 +398,7 @@ def main(argv=None) -> int:
         print(f"Peak memory of {mem_steps} steps:")
         print(f"  chainrule tracemalloc peak {ours['tracemalloc_peak'] * mb:.1f} MB")
         grow = ours["rss_growth"] * mb, theirs["rss_growth"] * mb
-        print(
-            f"  RSS growth over a warm-up step on 2 images: chainrule {grow[0]:.1f} MB, torch {grow[1]:.1f} MB"
-        )
+        print(f"  RSS growth after a warm-up on 2 images: chainrule {grow[0]:.1f} MB, torch {grow[1]:.1f} MB")
         if theirs["rss_growth"] > 0:
             print(f"  RSS ratio {ours['rss_growth'] / theirs['rss_growth']:.2f}x (target <= {TARGET_MEMORY})")
             print(f"  tracemalloc / torch RSS {ours['tracemalloc_peak'] / theirs['rss_growth']:.2f}x")
