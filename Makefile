@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo scalar-demo test lint install dot bench lab clean docs
+.PHONY: demo scalar-demo cnn-demo test lint install dot bench lab clean docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ demo: install dot
 
 scalar-demo: install dot
 	$(PY) examples/scalar_demo.py
+
+# LeNet-5 on the real MNIST (about 99.2% test accuracy in 5 epochs)
+cnn-demo: install dot
+	$(PY) examples/cnn_demo.py
 
 # Jupyter Lab on the notebooks (installed on first use: it is large and the tests do not need it).
 lab: install

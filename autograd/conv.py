@@ -168,17 +168,17 @@ def conv_forward(x, w, geo: Geometry, bias=None):
     return _as_nchw(y, geo), cols
 
 
-def conv_dx(g, w, geo: Geometry) -> np.ndarray:
-    """dL/dx = col2im(W.T @ g): the transposed convolution of g with w."""
+def conv_dx(g, w, geo: Geometry, gm=None) -> np.ndarray:
+    """dL/dx = col2im(W.T @ g): the transposed convolution of g with w (gm: g as a matrix)."""
     wm = w.reshape(w.shape[0], -1)
-    cols = _per_group(lambda a, b: a.T @ b, geo.groups, wm, _g_matrix(g))
+    cols = _per_group(lambda a, b: a.T @ b, geo.groups, wm, _g_matrix(g) if gm is None else gm)
     return col2im(cols, geo)
 
 
-def conv_dw(x, g, geo: Geometry, cols=None) -> np.ndarray:
+def conv_dw(x, g, geo: Geometry, cols=None, gm=None) -> np.ndarray:
     """dL/dW = g @ im2col(x).T, per group."""
     cols = im2col(x, geo) if cols is None else cols
-    gw = _per_group(lambda a, b: a @ b.T, geo.groups, _g_matrix(g), cols)
+    gw = _per_group(lambda a, b: a @ b.T, geo.groups, _g_matrix(g) if gm is None else gm, cols)
     return gw.reshape(geo.w_shape)
 
 
@@ -186,19 +186,24 @@ def conv_dw(x, g, geo: Geometry, cols=None) -> np.ndarray:
 def _conv(x: Tensor, w: Tensor, b, geo: Geometry) -> Tensor:
     data, cols = conv_forward(x._data, w._data, geo, None if b is None else b._data)
     need = (x.requires_grad, w.requires_grad, b is not None and b.requires_grad)
-    ctx = (geo, need, cols if w.requires_grad else None)
+    # The columns are kept for the weight gradient in a list that the backward empties as
+    # it uses them, so they are freed before the input gradient's own columns are made
+    # (a second backward, with retain_graph=True, makes them again).
+    ctx = (geo, need, [cols] if w.requires_grad else [])
     if b is None:
         return _make(data, x, w, "conv2d", _conv_rule, ctx)
     return _make_n(data, (x, w, b), "conv2d", _conv_rule, ctx)
 
 
 def _conv_rule(ctx, g, out, x, w, b=None):
-    geo, need, cols = ctx
-    gb = g.sum(axis=(0, 2, 3)) if need[2] else None
+    geo, need, kept = ctx
     if g.__class__ is np.ndarray:
-        gx = conv_dx(g, w, geo) if need[0] else None
-        gw = conv_dw(x, g, geo, cols) if need[1] else None
+        gm = _g_matrix(g)  # (O, N*Ho*Wo): one copy at most, shared by the three gradients
+        gb = np.add.reduce(gm, axis=1) if need[2] else None
+        gw = conv_dw(x, g, geo, kept.pop() if kept else None, gm) if need[1] else None
+        gx = conv_dx(g, w, geo, gm) if need[0] else None
     else:  # create_graph: the adjoints as ops, so the gradient has a graph of its own
+        gb = g.sum(axis=(0, 2, 3)) if need[2] else None
         gx = _conv_dx_op(g, w, geo) if need[0] else None
         gw = _conv_dw_op(x, g, geo) if need[1] else None
     return gx, gw, gb

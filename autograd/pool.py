@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .conv import Geometry, conv2d, pair
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, _raw
 from .tensor_ops import _lift
 
 
@@ -85,24 +85,21 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     each maximum's flat index h * W + w in its input plane (as PyTorch's)"""
     x, single = _nchw(_lift(input, "max_pool2d"), "max_pool2d")
     geo = _pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
-    xp = _padded(x._data, geo, -np.inf)
-    # One elementwise pass per kernel position (kh*kw of them), each over all windows at
-    # once: the running maximum, and the position where it was first reached (PyTorch
-    # keeps the first maximum of a tie, and the first nan, which wins over any number).
-    data = arg = None
-    kk = geo.w_shape[2] * geo.w_shape[3]
-    for p, (v, _) in enumerate(_positions(xp, geo)):
+    # One elementwise maximum per kernel position (kh*kw of them), each over all windows at
+    # once, in the input's memory order (a conv's output is channels-first); a nan wins,
+    # as in PyTorch. Which element was the maximum is found again by the backward pass.
+    data = None
+    for v, _ in _positions(_padded(x._data, geo, -np.inf), geo):
         if data is None:
-            data, arg = v.copy(), np.zeros(v.shape, np.int8 if kk < 128 else np.int32)
-            continue
-        better = (v > data) | (np.isnan(v) & ~np.isnan(data))
-        np.copyto(data, v, where=better)
-        arg[better] = p
-    y = _make(data, x, None, "max_pool2d", _max_pool_rule, (arg, geo))
+            data = v.copy(order="K")
+        else:
+            np.maximum(data, v, out=data)
+    y = _make(data, x, None, "max_pool2d", _max_pool_rule, geo)
     if single:
         y = y.reshape(y.shape[1:])
     if not return_indices:
         return y
+    arg = _argmax(x._data, data, geo)
     (pt, _), (pl, _) = geo.pads
     (sh, sw), (dh, dw) = geo.stride, geo.dilation
     kw = geo.w_shape[3]
@@ -113,30 +110,86 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return y, Tensor(idx[0] if single else idx, dtype=np.int64)
 
 
+def _first_hits(x: np.ndarray, y: np.ndarray, geo: Geometry):
+    """For each kernel position p in row-major order: (p, slices, hit), hit marking the windows
+    whose first maximum (PyTorch's choice on a tie; a nan counts as the maximum) sits at p."""
+    nan_aware = bool(np.isnan(np.add.reduce(y, axis=None)))  # rare: only then the nan test
+    found = None
+    for p, (v, key) in enumerate(_positions(_padded(x, geo, -np.inf), geo)):
+        hit = v == y
+        if nan_aware:
+            hit |= np.isnan(v) & np.isnan(y)
+        if found is None:
+            found = hit.copy()
+        else:
+            hit &= ~found
+            found |= hit
+        yield p, key, hit
+
+
+def _argmax(x: np.ndarray, y: np.ndarray, geo: Geometry) -> np.ndarray:
+    """The kernel position of each window's first maximum."""
+    kk = geo.w_shape[2] * geo.w_shape[3]
+    arg = np.zeros_like(y, dtype=np.int8 if kk < 128 else np.int32)
+    for p, _, hit in _first_hits(x, y, geo):
+        if p:
+            arg += hit * arg.dtype.type(p)
+    return arg
+
+
+def _max_pool_rule(geo, g, out, x):
+    if g.__class__ is not np.ndarray:  # create_graph: a scatter by the indices, an op
+        return (_unpool(g, _argmax(_raw(x), _raw(out), geo), geo),)
+    n, c, h, w = geo.x_shape
+    (pt, pb), (pl, pr) = geo.pads
+    grad = _zeros_in_order((n, c, h + pt + pb, w + pl + pr), g, g.dtype)
+    apart, zero = _apart(geo), g.dtype.type(0)
+    finite = bool(np.isfinite(np.add.reduce(g, axis=None)))  # else g * False could be nan
+    for _, key, hit in _first_hits(x, out, geo):
+        part = (g * hit) if finite else np.where(hit, g, zero)
+        if apart:  # each pixel in one window at most
+            grad[key] = part
+        else:  # windows that overlap add up
+            grad[key] += part
+    return (grad[:, :, pt : pt + h, pl : pl + w],)
+
+
+def _apart(geo: Geometry) -> bool:
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    return sh > dh * (geo.w_shape[2] - 1) and sw > dw * (geo.w_shape[3] - 1)
+
+
 def _unpool(g, arg, geo):
-    """zeros of the input's shape with g added at each window's maximum"""
+    """zeros of the input's shape with g added at each window's maximum (arg)"""
     if g.__class__ is not np.ndarray:
         return _make(_unpool(g._data, arg, geo), g, None, "max_unpool2d", _unpool_rule, (arg, geo))
     n, c, h, w = geo.x_shape
     (pt, pb), (pl, pr) = geo.pads
-    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
-    zero = g.dtype.type(0)
+    out = _zeros_in_order((n, c, h + pt + pb, w + pl + pr), arg, g.dtype)
     for p, (v, _) in enumerate(_positions(out, geo)):
-        v += np.where(arg == p, g, zero)  # windows that overlap add up
+        v += np.where(arg == p, g, g.dtype.type(0))
     return out[:, :, pt : pt + h, pl : pl + w]
+
+
+def _zeros_in_order(shape, like: np.ndarray, dtype) -> np.ndarray:
+    """Zeros of `shape` laid out in memory with the axis order of `like` (so that the
+    elementwise passes walk both arrays in one order)."""
+    order = sorted(range(len(shape)), key=lambda i: -like.strides[i])
+    inverse = np.argsort(order)
+    return np.zeros([shape[i] for i in order], dtype).transpose(inverse)
 
 
 def _gather(h, arg, geo):
     """h read at each window's maximum: the adjoint of _unpool"""
     if h.__class__ is not np.ndarray:
-        return _make(_gather(h._data, arg, geo), h, None, "max_pool2d", _max_pool_rule, (arg, geo))
+        return _make(_gather(h._data, arg, geo), h, None, "max_pool2d", _gather_rule, (arg, geo))
     out = np.zeros(arg.shape, dtype=h.dtype)
     for p, (v, _) in enumerate(_positions(_padded(h, geo, 0), geo)):
-        np.copyto(out, v, where=arg == p)
+        out += np.where(arg == p, v, h.dtype.type(0))
     return out
 
 
-def _max_pool_rule(ctx, g, out, x):
+def _gather_rule(ctx, g, out, h):
     return (_unpool(g, *ctx),)
 
 

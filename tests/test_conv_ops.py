@@ -160,3 +160,14 @@ def test_float32_conv_output_and_grads_stay_float32_and_grads_have_input_layout(
     y.sum().backward()
     assert y.dtype == x.grad.dtype == w.grad.dtype == np.float32
     assert x.grad.shape == x.shape and w.grad.shape == w.shape
+
+
+def test_max_pool_backward_keeps_an_infinite_gradient_where_it_belongs():
+    x = np.random.default_rng(1).standard_normal((1, 1, 4, 4))
+    g = np.ones((1, 1, 2, 2))
+    g[0, 0, 0, 0] = np.inf
+    ours = Tensor(x, requires_grad=True)
+    P.max_pool2d(ours, 2).backward(g)
+    t = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(t, 2).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad, t.grad.numpy())

@@ -270,7 +270,7 @@ def test_cross_entropy_probability_targets_nd_match_torch(kw):
 def test_cross_entropy_accepts_integer_label_tensors_and_keeps_weight_buffer():
     loss = nn.CrossEntropyLoss(weight=W5)
     assert list(loss.state_dict()) == list(tnn.CrossEntropyLoss(weight=torch.from_numpy(W5)).state_dict())
-    labels = Tensor(np.array([0, 1]), dtype=np.int64)
+    labels = Tensor(np.array([0, 1]))  # integer data stays int64
     out = nn.CrossEntropyLoss()(Tensor(np.zeros((2, 5))), labels)
     np.testing.assert_allclose(out.data, math.log(5), rtol=1e-12)
 
