@@ -1,6 +1,8 @@
 """chainrule's autograd: Value (scalar) and Tensor (numpy) nodes sharing one graph core."""
 
+from . import functional
 from .engine import grad, topological_order
+from .function import Function, once_differentiable
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .tensor import Tensor
@@ -26,4 +28,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "topological_order",
+    "Function",
+    "once_differentiable",
+    "functional",
 ]
