@@ -20,6 +20,7 @@ import numpy as np
 from . import engine
 from . import gradcheck_localise as _localise
 from .gradcheck_kinks import (
+    KinkWarning,
     describe_kinks,
     differences,
     flat_values,
@@ -34,10 +35,6 @@ from .value import Value
 
 class GradcheckError(AssertionError):
     """Analytic and numerical derivatives disagree beyond the tolerance."""
-
-
-class KinkWarning(UserWarning):
-    """Some elements sit where the function is not differentiable; one-sided checks passed."""
 
 
 def numerical_grad(fn, inputs, eps: float = 1e-6, grad_output=None) -> list:

@@ -16,6 +16,10 @@ from .tensor import Tensor
 from .value import Value
 
 
+class KinkWarning(UserWarning):
+    """Some elements sit where the function is not differentiable; one-sided checks passed."""
+
+
 def outputs_of(out) -> list:
     """fn's result as a list of nodes, refusing anything else."""
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
