@@ -53,7 +53,7 @@ class FunctionCtx:
         self._saved = ()
         self._non_diff = ()
         self._materialize = True
-        self._outputs = None  # (shape, dtype) or None per output, filled by apply
+        self._outputs = None  # (shape, dtype, differentiable) or None per output, filled by apply
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors (or None) for backward; changing their data before backward is refused."""
@@ -101,11 +101,10 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward without recording; its outputs become nodes that backward differentiates."""
-        kinds = {type(a) for a in args if isinstance(a, Node)}
+        kinds = {Tensor if isinstance(a, Tensor) else Value for a in args if isinstance(a, Node)}
         if len(kinds) > 1:
             raise TypeError(f"{cls.__name__}.apply: mixes Tensor and Value arguments; use one kind")
         kind = kinds.pop() if kinds else None
-        kind = Tensor if kind is not None and issubclass(kind, Tensor) else kind
         grad_on = _state.enabled
         needs = tuple(bool(grad_on and isinstance(a, Node) and a.requires_grad) for a in args)
         ctx = FunctionCtx(cls, needs)
@@ -122,7 +121,7 @@ class Function:
         made = []
         for k, o in enumerate(outs):
             meta = ctx._outputs[k]
-            if meta is None or not any(needs):
+            if meta is None or not meta[2] or not any(needs):
                 made.append(_constant(o, kind))
                 continue
             op = cls.__name__ if single else f"{cls.__name__}[{k}]"
@@ -148,16 +147,15 @@ def once_differentiable(backward):
 
 # outputs ------------------------------------------------------------------------------
 def _output_meta(o, kind, ctx):
-    """(shape, dtype) of a differentiable output, None for one that gets no gradient."""
-    if id(o) in ctx._non_diff:
-        return None
+    """(shape, dtype, differentiable) of a tensor output, None for anything else. backward
+    gets zeros for a tensor output that gets no gradient (marked, or not floating)."""
     if kind is Value:
         if isinstance(o, Value) or isinstance(o, (int, float)) and not isinstance(o, bool):
-            return ((), None)
+            return ((), None, id(o) not in ctx._non_diff)
         return None
-    if isinstance(o, (Tensor, np.ndarray)) and np.asarray(_tensor._raw(o)).dtype.kind == "f":
+    if isinstance(o, (Tensor, np.ndarray)):
         d = _tensor._raw(o)
-        return (d.shape, d.dtype)
+        return (d.shape, d.dtype, d.dtype.kind == "f" and id(o) not in ctx._non_diff)
     return None
 
 
@@ -205,7 +203,7 @@ def _function_rule(c, g, out, *parents):
         elif is_value:
             grads.append(_value._lift(0.0, cls.__name__))
         else:
-            grads.append(_const(np.zeros(meta[0], meta[1])))
+            grads.append(_const(np.zeros(meta[0], meta[1] if meta[1].kind == "f" else np.float64)))
     once = getattr(cls.backward, "_once_differentiable", False)
     result = cls.backward(fctx, *grads)
     if not isinstance(result, tuple):
