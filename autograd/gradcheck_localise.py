@@ -253,13 +253,16 @@ def _describe(rec, parents, i, a, cen, bad, excess, atol, rtol) -> str:
     k = int(np.argmax(flat))
     idx = tuple(int(j) for j in np.unravel_index(k, a.shape)[1:])
     where = f"element {idx}" if idx else "its value"
+    scalar = isinstance(node, Value)
     shapes = ", ".join(str(np.shape(p.data)) for p in node.parents)
+    shapes = f"{len(node.parents)} scalar input(s)" if scalar else f"inputs of shapes {shapes}"
+    weighting = "" if scalar else " (gradient of a random weighting of its output)"
     n_checked = int((~np.isnan(cen)).sum())
     return (
         f"the first op whose own backward disagrees with finite differences of that op alone: "
-        f"op '{node.op}' made at {rec.site}, inputs of shapes {shapes}: for input "
+        f"op '{node.op}' made at {rec.site}, {shapes}: for input "
         f"{node.parents.index(parents[i])}, "
         f"{where}, backward gives {a.flat[k]:.10g} but the op's own differences give {cen.flat[k]:.10g} "
-        f"(gradient of a random weighting of its output); {int(bad.sum())} of {n_checked} elements "
+        f"{weighting}; {int(bad.sum())} of {n_checked} elements "
         f"checked disagree (atol {atol:g}, rtol {rtol:g})"
     )
