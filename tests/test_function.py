@@ -22,6 +22,8 @@ from autograd import (
     once_differentiable,
 )
 
+from .function_examples import legendre
+
 torch = pytest.importorskip("torch")
 
 
@@ -407,23 +409,10 @@ def test_functions_inside_nn_modules_train_with_an_optimizer_as_the_builtin_laye
     assert losses[-1][0] < 0.5 * losses[0][0]
 
 
-LEGENDRE_TORCH = None
-
-
 def _legendre_torch():
     """PyTorch's tutorial 'Defining New autograd Functions', run as published (float32)."""
 
-    class LegendrePolynomial3(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, input):
-            ctx.save_for_backward(input)
-            return 0.5 * (5 * input**3 - 3 * input)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (input,) = ctx.saved_tensors
-            return grad_output * 1.5 * (5 * input**2 - 1)
-
+    LegendrePolynomial3 = legendre(torch.autograd.Function)
     x = torch.linspace(-math.pi, math.pi, 2000, dtype=torch.float)
     y = torch.sin(x)
     w = [torch.full((), v, dtype=torch.float, requires_grad=True) for v in (0.0, -1.0, 0.0, 0.3)]
@@ -439,17 +428,7 @@ def _legendre_torch():
 
 
 def test_legendre_tutorial_reaches_pytorchs_coefficients():
-    class LegendrePolynomial3(Function):
-        @staticmethod
-        def forward(ctx, input):
-            ctx.save_for_backward(input)
-            return 0.5 * (5 * input**3 - 3 * input)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (input,) = ctx.saved_tensors
-            return grad_output * 1.5 * (5 * input**2 - 1)
-
+    LegendrePolynomial3 = legendre(Function)
     x = Tensor(np.linspace(-math.pi, math.pi, 2000, dtype=np.float32))
     y = Tensor(np.sin(x.numpy()))
     w = [Tensor(np.full((), v, np.float32), requires_grad=True) for v in (0.0, -1.0, 0.0, 0.3)]

@@ -14,6 +14,8 @@ from autograd import Function, GradcheckError, Tensor, Value, gradcheck, gradgra
 from autograd import tensor_ops as T
 from autograd import value as V
 
+from .function_examples import half_exp, legendre
+
 torch = pytest.importorskip("torch")
 
 
@@ -125,23 +127,7 @@ def test_a_planted_bug_in_multiplication_by_a_number_is_named(monkeypatch):
         gradcheck(tensor_program, [x, w])
 
 
-class Legendre(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return 0.5 * (5 * x**3 - 3 * x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 1.5 * (5 * x**2 - 1)
-
-
-class WrongLegendre(Legendre):
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 1.5 * (5 * x**2 + 1)  # the planted mistake: + 1 for - 1
+Legendre, WrongLegendre = legendre(Function), legendre(Function, planted_mistake=True)
 
 
 def test_a_wrong_function_backward_is_named_by_its_class():
@@ -206,50 +192,8 @@ def test_float32_inputs_keep_the_clear_refusal_in_fast_mode_too():
 
 
 # the same verdict as torch.autograd.gradcheck ----------------------------------------------
-class TorchLegendre(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return 0.5 * (5 * x**3 - 3 * x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 1.5 * (5 * x**2 - 1)
-
-
-class TorchWrongLegendre(TorchLegendre):
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 1.5 * (5 * x**2 + 1)
-
-
-class TorchHalfExp(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = x.exp()
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * y * 0.5
-
-
-class HalfExp(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = x.exp()
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * y * 0.5
-
+TorchLegendre, TorchWrongLegendre = legendre(torch.autograd.Function), legendre(torch.autograd.Function, True)
+HalfExp, TorchHalfExp = half_exp(Function), half_exp(torch.autograd.Function)
 
 PAIRS = [
     ("legendre", Legendre, TorchLegendre),
