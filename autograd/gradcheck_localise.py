@@ -262,7 +262,7 @@ def _describe(rec, parents, i, a, cen, bad, excess, atol, rtol) -> str:
         f"the first op whose own backward disagrees with finite differences of that op alone: "
         f"op '{node.op}' made at {rec.site}, {shapes}: for input "
         f"{node.parents.index(parents[i])}, "
-        f"{where}, backward gives {a.flat[k]:.10g} but the op's own differences give {cen.flat[k]:.10g} "
+        f"{where}, backward gives {a.flat[k]:.10g} but the op's own differences give {cen.flat[k]:.10g}"
         f"{weighting}; {int(bad.sum())} of {n_checked} elements "
         f"checked disagree (atol {atol:g}, rtol {rtol:g})"
     )
