@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from .value import Value
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MAX_ELEMENTS = 1000  # elements of one op input checked by differences; bigger inputs are sampled
-_CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08
+_CO_VARARGS, _CO_VARKEYWORDS, _CO_GENERATOR, _CO_COROUTINE = 0x04, 0x08, 0x20, 0x80
 
 
 class _Record:
@@ -81,10 +82,12 @@ def _noting(make, notes):
 def _from_frame(out, frame):
     """The op function that called the node maker, with its arguments as it holds them now."""
     code = frame.f_code
-    fn = _resolve(frame.f_globals, code.co_qualname)
-    if fn is None or code.co_name in ("_make", "_make_n", "_node", "_delayed_error"):
+    if code.co_name in ("_make", "_make_n", "_node", "_delayed_error"):
         return None  # a helper that makes a node from data computed elsewhere: not re-runnable
     loc = frame.f_locals
+    fn = _rebuild(code, frame.f_globals, loc)
+    if fn is None:
+        return None
     n, kw = code.co_argcount, code.co_kwonlyargcount
     names = code.co_varnames
     try:
@@ -103,15 +106,16 @@ def _from_frame(out, frame):
     return _Record(out, fn, tuple(args), kwargs, _site(frame))
 
 
-def _resolve(globs, qualname):
-    """The function object of a frame from its qualified name ('mul', 'Value.__add__')."""
-    if "<" in qualname:
+def _rebuild(code, globs, loc):
+    """The frame's function made again from its code, globals and closure: module functions,
+    methods and the closures an op factory returns alike (a frame does not hold its function)."""
+    if code.co_flags & (_CO_GENERATOR | _CO_COROUTINE):
         return None
-    parts = qualname.split(".")
-    obj = globs.get(parts[0])
-    for p in parts[1:]:
-        obj = getattr(obj, p, None)
-    return obj if callable(obj) else None
+    try:
+        closure = tuple(types.CellType(loc[name]) for name in code.co_freevars) or None
+    except KeyError:
+        return None
+    return types.FunctionType(code, globs, code.co_name, None, closure)
 
 
 def _note_function(notes, made, fn_class, args, kwargs):

@@ -13,6 +13,7 @@ import autograd
 from autograd import Function, GradcheckError, Tensor, Value, gradcheck, gradgradcheck
 from autograd import tensor_ops as T
 from autograd import value as V
+from autograd.tensor import _make
 
 from .function_examples import half_exp, legendre
 
@@ -223,3 +224,26 @@ def test_the_report_when_every_op_agrees_says_where_to_look():
     with pytest.raises(GradcheckError, match="every op's backward agrees"):
         gradcheck(drifting, [x])
     assert autograd.gradcheck_localise is not None
+
+
+def _unary(name, forward, rule):
+    """An op factory, as autograd/tensor_math.py makes its elementwise ops: closures."""
+
+    def op(a):
+        return _make(forward(a._data), a, None, name, rule)
+
+    return op
+
+
+def _cos_rule_planted(ctx, g, out, a):
+    return (g * np.sin(a),)  # the planted mistake: the sign of d cos = -sin
+
+
+factory_sin = _unary("sin", np.sin, lambda ctx, g, out, a: (g * np.cos(a),))
+factory_cos = _unary("cos", np.cos, _cos_rule_planted)
+
+
+def test_ops_made_by_a_factory_are_re_run_from_their_frame_and_named():
+    x = leaf((2, 3), 6)
+    with pytest.raises(GradcheckError, match=r"op 'cos' made at test_gradcheck_localise.py:\d+"):
+        gradcheck(lambda t: factory_cos(factory_sin(t) * 2.0).sum(), [x])
