@@ -40,3 +40,14 @@ def half_exp(base):
             return g * y * 0.5
 
     return HalfExp
+
+
+def module_of(method: str):
+    """The module whose globals hold the rule of Tensor's `method` (ops move between files:
+    a planted bug goes where the op's function looks its rule up)."""
+    import sys
+
+    from autograd import Tensor
+
+    fn = getattr(Tensor, method)
+    return sys.modules[getattr(fn, "__module__", "autograd.tensor_ops")]
