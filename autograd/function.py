@@ -30,6 +30,7 @@ graph has no reference cycle.
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -50,7 +51,9 @@ class FunctionCtx:
     def __init__(self, fn_class, needs_input_grad):
         self._fn = fn_class
         self.needs_input_grad = needs_input_grad
-        self._saved = ()
+        self._saved = ()  # (tensor, its version when saved, the output index if it is an output)
+        self._live = None  # (k, node of output k) while a create_graph backward runs
+        self._out_refs = ()  # weak references to the output nodes, when outputs were saved
         self._non_diff = ()
         self._materialize = True
         self._outputs = None  # (shape, dtype, differentiable) or None per output, filled by apply
@@ -63,20 +66,32 @@ class FunctionCtx:
                     f"{self._fn.__name__}.forward: save_for_backward takes Tensors, Values or None; "
                     f"argument {i} is {type(t).__name__} (keep other objects as ctx attributes)"
                 )
-        self._saved = tuple((t, getattr(t, "_version", None)) for t in tensors)
+        self._saved = tuple((t, getattr(t, "_version", None), None) for t in tensors)
 
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to save_for_backward, checked against in-place changes."""
         name = self._fn.__name__
-        for i, (t, version) in enumerate(self._saved):
+        for i, (t, version, _) in enumerate(self._saved):
             if t is not None and version is not None and t._version != version:
                 raise RuntimeError(
                     f"{name}.backward: saved tensor {i} (shape {t.shape}) was changed after "
                     f"{name}.forward saved it (its version moved from {version} to {t._version}); "
                     "the gradient would use the new values. Run the forward again, or save a copy"
                 )
-        return tuple(t for t, _ in self._saved)
+        if self._live is None:
+            return tuple(t for t, _, _ in self._saved)
+        return tuple(t if k is None else self._output_node(k, t) for t, _, k in self._saved)
+
+    def _output_node(self, k, t):
+        """A saved output as the graph's node, so that a create_graph backward through it is
+        differentiable (as PyTorch hands back a saved output with its grad_fn)."""
+        live_k, node = self._live
+        if k == live_k:
+            return node
+        ref = self._out_refs[k] if k < len(self._out_refs) else None
+        other = ref() if ref is not None else None
+        return other if other is not None else t
 
     def mark_non_differentiable(self, *outputs) -> None:
         """These outputs (returned by forward) get no gradient: constants of the graph."""
@@ -126,6 +141,11 @@ class Function:
                 continue
             op = cls.__name__ if single else f"{cls.__name__}[{k}]"
             made.append(_node(o, kind, parents, op, (ctx, k)))
+        ids = {id(o): k for k, o in enumerate(outs)}
+        if any(id(t) in ids for t, _, _ in ctx._saved):  # outputs saved: backward may need their nodes
+            ctx._saved = tuple((t, v, ids.get(id(t))) for t, v, _ in ctx._saved)
+            if kind is Tensor:  # weak: the output nodes hold ctx, so a strong reference would be a cycle
+                ctx._out_refs = tuple(weakref.ref(m) if isinstance(m, Tensor) else None for m in made)
         result = made[0] if single else tuple(made)
         if _recorder is not None:  # gradcheck is noting how each node was made
             _recorder(result, cls, args, kwargs)
@@ -205,7 +225,14 @@ def _function_rule(c, g, out, *parents):
         else:
             grads.append(_const(np.zeros(meta[0], meta[1] if meta[1].kind == "f" else np.float64)))
     once = getattr(cls.backward, "_once_differentiable", False)
-    result = cls.backward(fctx, *grads)
+    if create_graph:
+        fctx._live = (k, out)
+        try:
+            result = cls.backward(fctx, *grads)
+        finally:
+            fctx._live = None
+    else:
+        result = cls.backward(fctx, *grads)
     if not isinstance(result, tuple):
         result = (result,)
     n_args = len(fctx.needs_input_grad)

@@ -446,3 +446,57 @@ def test_legendre_tutorial_reaches_pytorchs_coefficients():
     np.testing.assert_allclose(got[3], ref[3], rtol=1e-5)  # d
     np.testing.assert_allclose([got[0], got[2]], [0.0, 0.0], atol=1e-7)  # a, c stay at 0 by symmetry
     np.testing.assert_allclose(loss.item(), ref_loss, rtol=1e-4)
+
+
+class Exp(Function):
+    """exp saving its output, as PyTorch's docs advise; second derivatives go through it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class ExpTwice(Function):
+    """Two outputs, each saved: backward for one output reads the other's node."""
+
+    @staticmethod
+    def forward(ctx, x):
+        a, b = x.exp(), (2 * x).exp()
+        ctx.save_for_backward(a, b)
+        return a, b
+
+    @staticmethod
+    def backward(ctx, ga, gb):
+        a, b = ctx.saved_tensors
+        return ga * a + gb * 2 * b
+
+
+def test_a_saved_output_is_differentiable_in_a_create_graph_backward():
+    x0 = np.array([0.2, -0.5, 1.1])
+    assert gradgradcheck(lambda t: Exp.apply(t), [leaf(x0)])
+    assert gradgradcheck(lambda t: ExpTwice.apply(t), [leaf(x0)])
+    H = autograd.functional.hessian(lambda t: Exp.apply(t).sum(), Tensor(x0))
+    np.testing.assert_allclose(H.data, np.diag(np.exp(x0)), rtol=1e-14)
+    tH = torch.autograd.functional.hessian(lambda t: t.exp().sum(), torch.tensor(x0))
+    np.testing.assert_allclose(H.data, tH.numpy(), rtol=1e-14)
+
+
+def test_saving_outputs_keeps_the_graph_free_of_cycles():
+    gc.collect()
+    gc.disable()
+    try:
+        x = leaf([1.0, 2.0])
+        a, b = ExpTwice.apply(x)
+        probe = weakref.ref(a)
+        (a.sum() + b.sum()).backward()
+        del a, b
+        assert probe() is None
+    finally:
+        gc.enable()
