@@ -1,14 +1,17 @@
 """Gradient checking: gradients from backward against central differences.
 
     numerical_grad(fn, inputs)          d fn / d input by central differences, every element
-    gradcheck(fn, inputs)               True, or raises naming the worst element
+    gradcheck(fn, inputs)               True, or raises naming the worst element and the op
+    gradcheck(fn, inputs, fast_mode=True)   v . J . u along a few random directions
     gradgradcheck(fn, inputs)           the same for second derivatives
 
 `fn` takes the inputs (Values, Tensors, or constants passed through) and returns a Value,
 a Tensor, or a tuple of them. A Tensor input is checked when it requires grad; gradcheck
 wants those in float64, as float32 differences are too coarse to mean anything. Every
 element of the Jacobian is compared: one backward pass per output element and two
-evaluations of `fn` per input element, so keep shapes small.
+evaluations of `fn` per input element, so keep shapes small (or use fast_mode).
+Elements at a kink are judged by one-sided differences (gradcheck_kinks.py); on a failure
+the first op whose own backward is wrong is named (gradcheck_localise.py).
 """
 
 from __future__ import annotations
