@@ -103,9 +103,10 @@ def judge(analytic: np.ndarray, cen, fwd, bwd, atol: float, rtol: float):
 def describe_kinks(inputs, found: list, limit: int = 5) -> str:
     """A line per kink: which input element, the two slopes and the analytic value."""
     lines = []
-    for i, idx, a, f, b in found[:limit]:
+    for i, idx, row, a, f, b in found[:limit]:
         name = input_name(inputs, i)
         where = f"element {idx}" if idx else "its value"
+        where += f" of output element {row}" if row is not None else ""
         lines.append(
             f"  {name}, {where}: one-sided slopes {b:.6g} (left) and {f:.6g} (right), analytic {a:.6g}"
         )
@@ -114,7 +115,7 @@ def describe_kinks(inputs, found: list, limit: int = 5) -> str:
 
 
 def kink_list(inputs, wrt, analytic: dict, numeric: dict, kinks: dict) -> list:
-    """[(input, element index, analytic, right slope, left slope)] for every kink element."""
+    """[(input, element index, output row or None, analytic, right slope, left slope)] per kink."""
     found = []
     for i in wrt:
         mask = kinks.get(i)
@@ -122,8 +123,10 @@ def kink_list(inputs, wrt, analytic: dict, numeric: dict, kinks: dict) -> list:
             continue
         _, fwd, bwd = numeric[i]
         for k in np.flatnonzero(mask.ravel()):
-            idx = np.unravel_index(k, mask.shape)[1:]
-            found.append((i, tuple(int(j) for j in idx), analytic[i].flat[k], fwd.flat[k], bwd.flat[k]))
+            pos = np.unravel_index(k, mask.shape)
+            row = int(pos[0]) if mask.shape[0] > 1 else None
+            idx = tuple(int(j) for j in pos[1:])
+            found.append((i, idx, row, analytic[i].flat[k], fwd.flat[k], bwd.flat[k]))
     return found
 
 

@@ -80,3 +80,12 @@ def test_fast_mode_at_a_kink_is_accepted_with_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KinkWarning)
         assert gradcheck(lambda t: t.abs().sum(), [leaf([0.0, 0.0, 0.0])], fast_mode=True)
+
+
+def test_sort_with_equal_keys_is_a_kink_when_sort_is_there():
+    if not hasattr(Tensor, "sort"):
+        pytest.skip("Tensor.sort is not in this tree yet")
+    x = leaf([1.0, 2.0, 1.0, 0.5])
+    weights = Tensor(np.array([1.0, 2.0, 3.0, 4.0]))
+    with pytest.warns(KinkWarning, match=r"element \(0,\) of output element \d"):
+        assert gradcheck(lambda t: t.sort()[0] * weights, [x])
