@@ -285,7 +285,7 @@ def _compare(inputs, wrt, analytic, numeric, atol, rtol, what, of):
     if found and worst is None:
         warnings.warn(f"{what}: {len(found)} element(s) sit at a kink, where the function is not "
                       "differentiable; checked against one-sided differences and accepted:\n"
-                      + describe_kinks(inputs, found), KinkWarning, stacklevel=4)  # fmt: skip
+                      + describe_kinks(inputs, found), KinkWarning, stacklevel=3)  # fmt: skip
     if worst is None:
         return None
     _, i, k, n_bad, n_all = worst

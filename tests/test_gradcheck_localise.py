@@ -15,6 +15,7 @@ from autograd import value as V
 from autograd.tensor import _make, _raw
 
 from .function_examples import half_exp, legendre, module_of
+from .tensor_op_table import OPS, sample
 
 torch = pytest.importorskip("torch")
 
@@ -246,3 +247,15 @@ def test_ops_made_by_a_factory_are_re_run_from_their_frame_and_named():
     x = leaf((2, 3), 6)
     with pytest.raises(GradcheckError, match=r"op 'cos' made at test_gradcheck_localise.py:\d+"):
         gradcheck(lambda t: factory_cos(factory_sin(t) * 2.0).sum(), [x])
+
+
+TABLE_ROWS = [op for op in OPS if op.torch is not None][::6]
+
+
+@pytest.mark.parametrize("op", TABLE_ROWS, ids=[op.name for op in TABLE_ROWS])
+def test_verdicts_equal_torch_autograd_gradcheck_on_op_table_rows(op):
+    xs = sample(op, 11)
+    ours = gradcheck(op.ours, [Tensor(x, requires_grad=True) for x in xs], raise_exception=False)
+    theirs = torch.autograd.gradcheck(op.torch, tuple(torch.tensor(x, requires_grad=True) for x in xs),
+                                      raise_exception=False)  # fmt: skip
+    assert ours == theirs
