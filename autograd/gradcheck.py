@@ -1,21 +1,37 @@
 """Gradient checking: gradients from backward against central differences.
 
     numerical_grad(fn, inputs)          d fn / d input by central differences, every element
-    gradcheck(fn, inputs)               True, or raises naming the worst element
+    gradcheck(fn, inputs)               True, or raises naming the worst element and the op
+    gradcheck(fn, inputs, fast_mode=True)   v . J . u along a few random directions
     gradgradcheck(fn, inputs)           the same for second derivatives
 
 `fn` takes the inputs (Values, Tensors, or constants passed through) and returns a Value,
 a Tensor, or a tuple of them. A Tensor input is checked when it requires grad; gradcheck
 wants those in float64, as float32 differences are too coarse to mean anything. Every
 element of the Jacobian is compared: one backward pass per output element and two
-evaluations of `fn` per input element, so keep shapes small.
+evaluations of `fn` per input element, so keep shapes small (or use fast_mode).
+Elements at a kink are judged by one-sided differences (gradcheck_kinks.py); on a failure
+the first op whose own backward is wrong is named (gradcheck_localise.py).
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import engine
+from . import gradcheck_localise as _localise
+from .gradcheck_kinks import (
+    KinkWarning,
+    describe_kinks,
+    differences,
+    flat_values,
+    input_name,
+    judge,
+    kink_list,
+    outputs_of,
+)
 from .tensor import Tensor
 from .value import Value
 
@@ -33,9 +49,12 @@ def numerical_grad(fn, inputs, eps: float = 1e-6, grad_output=None) -> list:
     shape per Tensor input and None for any other input.
     """
     inputs = list(inputs)
-    outs = _flatten(fn(*inputs))
+    outs = outputs_of(fn(*inputs))
     weights = _output_weights(outs, grad_output)
-    jac = _numeric_jacobian(fn, inputs, [i for i, x in enumerate(inputs) if _is_node(x)], eps)
+    jac = {
+        i: d[0]
+        for i, d in differences(fn, inputs, [i for i, x in enumerate(inputs) if _is_node(x)], eps).items()
+    }
     grads = []
     for i, x in enumerate(inputs):
         if i not in jac:
@@ -46,20 +65,94 @@ def numerical_grad(fn, inputs, eps: float = 1e-6, grad_output=None) -> list:
     return grads
 
 
-def gradcheck(
-    fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True
-) -> bool:
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, fast_mode: bool = False,
+              locate: bool = True) -> bool:  # fmt: skip
     """Compare the Jacobian that backward gives with central differences, element by element.
 
-    Passes when |analytic - numeric| <= atol + rtol * |numeric| everywhere. On failure it
-    raises GradcheckError naming the input, the worst element's index, and both values
-    (or returns False with `raise_exception=False`).
+    Passes when |analytic - numeric| <= atol + rtol * |numeric| everywhere. Elements at a
+    kink (the two one-sided differences disagree) pass if the analytic value matches one
+    of them or lies between, and are reported with a KinkWarning. `fast_mode=True` checks
+    v . J . u along a few random directions instead of every element (PyTorch's fast mode).
+    On failure it raises GradcheckError naming the worst element and both values, then
+    (with `locate`) the first op whose own backward disagrees with differences of that op
+    alone (or returns False with `raise_exception=False`).
     """
     inputs = list(inputs)
     wrt = _checked_inputs(inputs, "gradcheck")
-    analytic = _analytic_jacobian(fn, inputs, wrt)
-    numeric = _numeric_jacobian(fn, inputs, wrt, eps)
-    return _compare(inputs, wrt, analytic, numeric, atol, rtol, raise_exception, "gradcheck", "")
+    if fast_mode:
+        msg = _fast_check(fn, inputs, wrt, eps, atol, rtol)
+    else:
+        analytic = _analytic_jacobian(fn, inputs, wrt)
+        numeric = differences(fn, inputs, wrt, eps)
+        msg = _compare(inputs, wrt, analytic, numeric, atol, rtol, "gradcheck", "")
+    return _verdict(msg, fn, inputs, eps, atol, rtol, raise_exception, locate)
+
+
+def _verdict(msg, fn, inputs, eps, atol, rtol, raise_exception, locate) -> bool:
+    if msg is None:
+        return True
+    if not raise_exception:
+        return False
+    if locate:
+        msg += "\n" + _localise.locate(fn, inputs, eps, atol, rtol)
+    raise GradcheckError(msg)
+
+
+def _fast_check(fn, inputs, wrt, eps, atol, rtol, directions: int = 3):
+    """v . J . u for random unit u (over all checked inputs) and random v (over the outputs):
+    one backward pass gives v . J, two evaluations of fn per direction the differences."""
+    rng = np.random.default_rng(0)
+    outs = outputs_of(fn(*inputs))
+    v = [rng.standard_normal(_shape(o)) for o in outs]
+    live = [k for k, o in enumerate(outs) if o.requires_grad]
+    vj = [None] * len(wrt)
+    if live:
+        seeds = [_seed_like(outs[k], v[k]) for k in live]
+        vj = engine.grad([outs[k] for k in live], [inputs[i] for i in wrt], seeds, allow_unused=True)
+    vj = [
+        np.zeros(_shape(inputs[i])) if g is None else np.asarray(_data_of(g), np.float64)
+        for i, g in zip(wrt, vj)
+    ]
+    vflat = np.concatenate([np.ravel(x) for x in v])
+
+    def along(us, t):
+        saved = [_data_of(inputs[i]) for i in wrt]
+        try:
+            for i, u, d in zip(wrt, us, saved):
+                _set(inputs[i], d + t * u)
+            return float(vflat @ flat_values(outputs_of(fn(*inputs))))
+        finally:
+            for i, d in zip(wrt, saved):
+                _set(inputs[i], d)
+
+    base = float(vflat @ flat_values(outs))
+    for d in range(directions):
+        us = [rng.standard_normal(_shape(inputs[i])) for i in wrt]
+        norm = np.sqrt(sum(float(np.sum(u * u)) for u in us)) or 1.0
+        us = [u / norm for u in us]
+        a = sum(float(np.sum(g * u)) for g, u in zip(vj, us))
+        up, down = along(us, eps), along(us, -eps)
+        cen, fwd, bwd = (up - down) / (2 * eps), (up - base) / eps, (base - down) / eps
+        bad, kink, _ = judge(np.array([a]), np.array([cen]), np.array([fwd]), np.array([bwd]), atol, rtol)
+        if kink.any() and not bad.any():
+            warnings.warn(f"gradcheck (fast mode): direction {d} crosses a kink (one-sided slopes "
+                          f"{bwd:.6g} and {fwd:.6g}); analytic {a:.6g} accepted", KinkWarning,
+                          stacklevel=3)  # fmt: skip
+        if bad.any():
+            return (
+                f"gradcheck (fast mode): along random direction {d}, v . J . u from backward is {a:.10g} "
+                f"but finite differences give {cen:.10g} (difference {abs(a - cen):.3g} > atol {atol:g} + "
+                f"rtol {rtol:g} * |numeric|); run without fast_mode to see the elements"
+            )
+    return None
+
+
+def _set(x, data) -> None:
+    if isinstance(x, Value):
+        x.data = float(data)
+    else:
+        x._data = np.asarray(data, dtype=x._data.dtype)
 
 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -72,7 +165,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     """
     inputs = list(inputs)
     wrt = _checked_inputs(inputs, "gradgradcheck")
-    outs = _flatten(fn(*inputs))
+    outs = outputs_of(fn(*inputs))
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = [None if _size(o) == 1 else rng.standard_normal(_shape(o)) for o in outs]
@@ -80,7 +173,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
         grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
 
     def first_derivatives(*xs):
-        ys = _flatten(fn(*xs))
+        ys = outputs_of(fn(*xs))
         seeds = [_seed_like(y, w) for y, w in zip(ys, grad_outputs)]
         live = [k for k, y in enumerate(ys) if y.requires_grad]
         if not live:
@@ -91,9 +184,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
         return tuple(_zeros_like(xs[i]) if g is None else g for i, g in zip(wrt, gs))
 
     analytic = _analytic_jacobian(first_derivatives, inputs, wrt)
-    numeric = _numeric_jacobian(first_derivatives, inputs, wrt, eps)
-    return _compare(inputs, wrt, analytic, numeric, atol, rtol, raise_exception, "gradgradcheck",
-                    " (of the first derivatives)")  # fmt: skip
+    numeric = differences(first_derivatives, inputs, wrt, eps)
+    msg = _compare(inputs, wrt, analytic, numeric, atol, rtol, "gradgradcheck", " (of the first derivatives)")
+    return _verdict(msg, first_derivatives, inputs, eps, atol, rtol, raise_exception, True)
 
 
 # helpers ------------------------------------------------------------------------------
@@ -117,27 +210,12 @@ def _checked_inputs(inputs, what) -> list[int]:
     return wrt
 
 
-def _flatten(out) -> list:
-    outs = list(out) if isinstance(out, (tuple, list)) else [out]
-    for o in outs:
-        if not isinstance(o, (Value, Tensor)):
-            raise TypeError(
-                f"gradcheck: fn must return Values or Tensors (or a tuple of them), got {type(o).__name__}"
-            )
-    return outs
-
-
 def _size(o) -> int:
     return 1 if isinstance(o, Value) else o._data.size
 
 
 def _shape(o) -> tuple:
     return () if isinstance(o, Value) else o._data.shape
-
-
-def _values(outs) -> np.ndarray:
-    """All output elements, flattened and joined, as float64."""
-    return np.concatenate([np.ravel(np.asarray(o.data, dtype=np.float64)) for o in outs])
 
 
 def _output_weights(outs, grad_output) -> np.ndarray:
@@ -172,7 +250,7 @@ def _zeros_like(x):
 
 def _analytic_jacobian(fn, inputs, wrt) -> dict:
     """{input index: array (n_outputs, *input shape)} from one backward pass per output element."""
-    outs = _flatten(fn(*inputs))
+    outs = outputs_of(fn(*inputs))
     n_out = sum(_size(o) for o in outs)
     jac = {i: np.zeros((n_out,) + _shape(inputs[i])) for i in wrt}
     row = 0
@@ -192,65 +270,35 @@ def _analytic_jacobian(fn, inputs, wrt) -> dict:
     return jac
 
 
-def _numeric_jacobian(fn, inputs, wrt, eps) -> dict:
-    """{input index: array (n_outputs, *input shape)} by central differences."""
-    jac = {}
+def _compare(inputs, wrt, analytic, numeric, atol, rtol, what, of):
+    """None if every element agrees (kinks accepted and warned about), else the message."""
+    worst, kinks = None, {}
     for i in wrt:
-        x = inputs[i]
-        if isinstance(x, Value):
-            orig = x.data
-            x.data = orig + eps
-            up = _values(_flatten(fn(*inputs)))
-            x.data = orig - eps
-            down = _values(_flatten(fn(*inputs)))
-            x.data = orig
-            jac[i] = (up - down) / (2 * eps)
-            continue
-        orig = x._data
-        work = orig.copy()
-        x._data = work  # perturbed in place below; the original array is put back after
-        try:
-            cols = []
-            for k in range(work.size):
-                v = work.flat[k]
-                work.flat[k] = v + eps
-                up = _values(_flatten(fn(*inputs)))
-                work.flat[k] = v - eps
-                down = _values(_flatten(fn(*inputs)))
-                work.flat[k] = v
-                cols.append((up - down) / (2 * eps))
-        finally:
-            x._data = orig
-        n_out = len(cols[0]) if cols else len(_values(_flatten(fn(*inputs))))
-        jac[i] = (np.stack(cols, axis=1) if cols else np.zeros((n_out, 0))).reshape((n_out,) + orig.shape)
-    return jac
-
-
-def _compare(inputs, wrt, analytic, numeric, atol, rtol, raise_exception, what, of) -> bool:
-    worst = None
-    for i in wrt:
-        a, n = analytic[i], numeric[i]
-        excess = np.abs(a - n) - (atol + rtol * np.abs(n))
-        bad = ~(excess <= 0)  # nan counts as a failure
+        bad, kink, excess = judge(analytic[i], *numeric[i], atol, rtol)
+        kinks[i] = kink
         if bad.any():
             flat = np.where(bad.ravel(), np.nan_to_num(excess.ravel(), nan=np.inf), -np.inf)
             k = int(np.argmax(flat))
             if worst is None or flat[k] > worst[0]:
-                worst = (flat[k], i, k)
+                worst = (flat[k], i, k, int(bad.sum()), bad.size)
+    found = kink_list(inputs, wrt, analytic, numeric, kinks)
+    if found and worst is None:
+        warnings.warn(f"{what}: {len(found)} element(s) sit at a kink, where the function is not "
+                      "differentiable; checked against one-sided differences and accepted:\n"
+                      + describe_kinks(inputs, found), KinkWarning, stacklevel=3)  # fmt: skip
     if worst is None:
-        return True
-    _, i, k = worst
-    a, n = analytic[i], numeric[i]
-    x = inputs[i]
+        return None
+    _, i, k, n_bad, n_all = worst
+    a, n = analytic[i], numeric[i][0]
     out_row, elem = np.unravel_index(k, a.shape)[0], np.unravel_index(k, a.shape)[1:]
-    name = f"input {i}" + (f" ({x.label!r})" if getattr(x, "label", "") else "")
     where = f"element {tuple(int(j) for j in elem)}" if elem else "its value"
-    n_out = a.shape[0]
-    of_out = f" of output element {int(out_row)}" if n_out > 1 else ""
+    of_out = f" of output element {int(out_row)}" if a.shape[0] > 1 else ""
     msg = (
-        f"{what}: {name}, {where}{of_out}{of}: analytic {a.flat[k]:.10g} vs numeric {n.flat[k]:.10g} "
-        f"(difference {abs(a.flat[k] - n.flat[k]):.3g} > atol {atol:g} + rtol {rtol:g} * |numeric|)"
+        f"{what}: {input_name(inputs, i)}, {where}{of_out}{of}: analytic {a.flat[k]:.10g} vs numeric "
+        f"{n.flat[k]:.10g} (difference {abs(a.flat[k] - n.flat[k]):.3g} > atol {atol:g} + rtol {rtol:g} * "
+        f"|numeric|); {n_bad} of {n_all} Jacobian entries of that input disagree"
     )
-    if raise_exception:
-        raise GradcheckError(msg)
-    return False
+    if found:
+        msg += f"\n{len(found)} element(s) at a kink were checked against one-sided differences:\n"
+        msg += describe_kinks(inputs, found)
+    return msg

@@ -284,7 +284,13 @@ _OP_NAMES = {  # the op each rule differentiates, as drawings show it (x**n show
 def _op_name(rule, ctx) -> str:
     if rule is None:
         return ""
-    return f"**{ctx:g}" if rule is _pow_rule else _OP_NAMES[rule]
+    if rule is _pow_rule:
+        return f"**{ctx:g}"
+    name = _OP_NAMES.get(rule)
+    if name is None:  # hook (issue 11): a rule from elsewhere names its node (a Function: its class)
+        naming = getattr(rule, "node_name", None)
+        name = naming(ctx) if naming is not None else getattr(rule, "__name__", "?")
+    return name
 
 
 # ======================================================================================
