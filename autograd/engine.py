@@ -14,6 +14,9 @@ a graph holds no reference cycle and is freed by reference counting alone.
 from __future__ import annotations
 
 from operator import attrgetter
+from weakref import ref as _ref
+
+import numpy as np
 
 from .grad_mode import state as _state
 
@@ -202,6 +205,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     """
     root = roots[0]
     free = root._frees_graph and not retain_graph
+    trace = _Trace() if free and KEEP_TRACE else None  # what a picture needs once freed
     token = object()
     leaves = _mark_consumers(roots, token)
     if len(roots) == 1:
@@ -287,6 +291,8 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                 gs = rule(node._ctx, g, node._data, a._data, b._data)
             reshape = conform is not None and rule not in exact
             if free:  # this node's part of the graph is used up
+                if trace is not None:
+                    trace.op(node, g, parents)
                 node._a = node._b = node._ctx = None
             for p, gp in zip(parents, gs):
                 if not p.requires_grad:
@@ -301,6 +307,8 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
                     p._n = n
                     if not n:
                         push(p)
+        if trace is not None:
+            trace.finish(root, leaves, token)
         for node in leaves:
             g = node._g
             node._g = None
@@ -312,6 +320,66 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     finally:
         _state.enabled = enabled
     return wanted
+
+
+# What a picture needs of a pass that freed its graph ---------------------------------------
+# A pass that frees the graph (Tensor, no retain_graph) keeps, for its root's last pass only,
+# light descriptors of the nodes it freed: op, shape, dtype, label, parents by id, a weak
+# reference (the node's values show while something else holds it) and the gradient that
+# reached the node: small arrays in full, larger ones as their sum of squares. No array of
+# the graph is held, so memory is what it was. `autograd.viz` reads it with `last_pass`.
+KEEP_TRACE = True  # benchmarks switch it off to measure its cost side by side
+SMALL_GRAD = 64  # gradients of at most this many elements are kept whole
+_traces: dict = {}  # id(root) -> (weak reference to the root, _Trace)
+
+
+class GradSummary:
+    """A large gradient, summarised when the pass ran: shape, dtype and sum of squares."""
+
+    __slots__ = ("shape", "dtype", "sumsq")
+
+    def __init__(self, g):
+        self.shape, self.dtype = g.shape, g.dtype
+        self.sumsq = float(np.vdot(g, g).real) if g.dtype.kind in "fc" else float("nan")
+
+
+def _keep(g):
+    if g.__class__ is np.ndarray and g.size > SMALL_GRAD:
+        return GradSummary(g)
+    return np.array(g)  # a copy: the array may be handed on and changed in place
+
+
+class _Trace:
+    __slots__ = ("ops", "leaves")
+
+    def __init__(self):
+        self.ops: list = []  # in the order the pass ran them: output first
+        self.leaves: dict = {}  # id -> (weak ref, shape, dtype, label, requires_grad, grad)
+
+    def op(self, node, g, parents) -> None:
+        d = node._data
+        self.ops.append((id(node), _ref(node), node.op, d.shape, d.dtype, node.label, tuple(map(id, parents)), _keep(g)))
+        leaves = self.leaves
+        for p in parents:
+            if p._rule is None and id(p) not in leaves:
+                d = p._data
+                leaves[id(p)] = [_ref(p), d.shape, d.dtype, p.label, p.requires_grad, None]
+
+    def finish(self, root, leaves, token) -> None:
+        for node in leaves:
+            entry = self.leaves.get(id(node))
+            if entry is not None and node._g is not token:
+                entry[5] = _keep(node._g)
+        key = id(root)
+        _traces[key] = (_ref(root, lambda _, k=key: _traces.pop(k, None)), self)
+
+
+def last_pass(root):
+    """The trace of the last pass from `root` that freed its graph, or None."""
+    entry = _traces.get(id(root))
+    if entry is None or entry[0]() is not root:
+        return None
+    return entry[1]
 
 
 def backward(root: Node, gradient=None, retain_graph: bool = False, create_graph: bool = False):
