@@ -87,16 +87,43 @@ def test_before_backward_and_with_retained_graph():
     assert "grad [[4., 4., 0.]]" in label_of(draw_graph(loss, model=model).source, "n3")
 
 
-def test_a_graph_freed_by_backward_says_so():
+def test_a_graph_freed_by_backward_is_still_drawn_from_its_trace():
+    """After a plain backward() the picture shows the graph that ran and the gradients of the
+    module docstring (the same as with retain_graph=True), but not the freed values."""
     model, x, _ = small_mlp()
     hidden = model[1](model[0](x))
     loss = ((model[2](hidden) - 1.0) ** 2).mean()
+    loss.label = "loss"
     loss.backward()  # frees the graph as it goes, as PyTorch does
-    for draw in (draw_graph, to_text, lambda root: next(backward_steps(root))):
-        with pytest.raises(RuntimeError, match=r"freed this graph.*retain_graph=True"):
-            draw(loss)
+    src = draw_graph(loss, model=model).source
+    assert len([i for i in node_ids(src) if i.startswith("n")]) == 11
+    assert "grad [[4., 8.],<BR/> [4., 8.],<BR/> [0., 0.]]" in label_of(src, "n1")  # 0.weight
+    assert "grad [[4., 4., 0.]]" in label_of(src, "n3") and "grad [[4., 4., 4.]]" in label_of(src, "n4")
+    assert "[[1., 2., 0.]]" in label_of(src, "n4")  # `hidden` is still held: its values show
+    assert "values freed by backward" in label_of(src, "n3")  # h = W1 x + b1 was freed
+    assert "(1, 3) float32" in label_of(src, "n3") and "<B>relu</B>" in label_of(src, "o4")
+    assert "33% dead" in label_of(src, "o4")  # relu(h) is held, so its values count
+    text = to_text(loss, model=model)
+    assert "0.bias  (3,) float32  [0. , 0. , 0.5]  grad [4., 4., 0.]" in text
+    steps = list(backward_steps(loss))
+    assert len(steps) == 6 and "step 6/6" in steps[-1].source
     with pytest.raises(RuntimeError, match="freed part of this graph"):
-        draw_graph((hidden * 2).sum())  # built on the freed graph
+        draw_graph((hidden * 2).sum())  # built on the freed graph: no trace of its own
+    with pytest.raises(RuntimeError, match="backward"):
+        loss.backward()  # the saved data really is gone
+
+
+def test_a_freed_graph_summarises_large_gradients():
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((20, 30)), requires_grad=True, label="w")
+    h = w * 2.0
+    y = h.sum()
+    del h
+    y.backward()
+    src = draw_graph(y).source
+    assert f"‖grad‖ {np.sqrt(600 * 4):.4g}" in label_of(src, "n0")  # w: the pass's gradient
+    assert f"‖grad‖ {np.sqrt(600):.4g}" in label_of(src, "n1")  # d y / d h = 1 everywhere
+    assert "(20, 30) float64" in label_of(src, "n1")
 
 
 def test_op_arguments_are_shown():
