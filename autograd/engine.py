@@ -358,7 +358,8 @@ class _Trace:
 
     def op(self, node, g, parents) -> None:
         d = node._data
-        self.ops.append((id(node), _ref(node), node.op, d.shape, d.dtype, node.label, tuple(map(id, parents)), _keep(g)))
+        parent_ids = tuple(map(id, parents))
+        self.ops.append((id(node), _ref(node), node.op, d.shape, d.dtype, node.label, parent_ids, _keep(g)))
         leaves = self.leaves
         for p in parents:
             if p._rule is None and id(p) not in leaves:

@@ -105,8 +105,9 @@ def test_a_graph_freed_by_backward_is_still_drawn_from_its_trace():
     assert "33% dead" in label_of(src, "o4")  # relu(h) is held, so its values count
     text = to_text(loss, model=model)
     assert "0.bias  (3,) float32  [0. , 0. , 0.5]  grad [4., 4., 0.]" in text
-    steps = list(backward_steps(loss))
-    assert len(steps) == 6 and "step 6/6" in steps[-1].source
+    steps = list(backward_steps(loss, model=model))
+    assert len(steps) == 7 and "step 6/6" in steps[-1].source  # the seed, then six ops
+    assert "0.bias.grad = [4., 4., 0.]" in steps[-1].source
     with pytest.raises(RuntimeError, match="freed part of this graph"):
         draw_graph((hidden * 2).sum())  # built on the freed graph: no trace of its own
     with pytest.raises(RuntimeError, match="backward"):

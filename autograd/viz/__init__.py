@@ -125,6 +125,9 @@ def backward_steps(
                 parts.append(f"{scene.name(j)}.grad += {_brief(gp)}")
             remaining[j] = remaining.get(j, 1) - 1
             done_edges.add((i, pos))
+            if scene.freed and remaining[j] <= 0 and scene.grads[j] is not None:
+                acc[j] = scene.grads[j]  # a freed pass kept totals, not each edge's part
+                parts.append(f"{scene.name(j)}.grad = {_brief(acc[j])}")
         caption = f"step {k}/{total}: backward through {_op_text(node)!r} of {scene.name(i)}"
         if parts:
             caption += ": " + "; ".join(parts)
