@@ -324,10 +324,10 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
 
 # What a picture needs of a pass that freed its graph ---------------------------------------
 # A pass that frees the graph (Tensor, no retain_graph) keeps, for its root's last pass only,
-# light descriptors of the nodes it freed: op, shape, dtype, label, parents by id, a weak
-# reference (the node's values show while something else holds it) and the gradient that
-# reached the node: small arrays in full, larger ones as their sum of squares. No array of
-# the graph is held, so memory is what it was. `autograd.viz` reads it with `last_pass`.
+# light descriptors of the nodes it freed: op, shape, dtype, label, parents by id and the
+# gradient that reached the node (small arrays as they are, larger ones as their sum of
+# squares), and its leaves (constants weakly). No activation is held, so memory stays what
+# it was. `autograd.viz` reads it with `last_pass`.
 KEEP_TRACE = True  # benchmarks switch it off to measure its cost side by side
 SMALL_GRAD = 64  # gradients of at most this many elements are kept whole
 _traces: dict = {}  # id(root) -> (weak reference to the root, _Trace)
@@ -338,39 +338,35 @@ class GradSummary:
 
     __slots__ = ("shape", "dtype", "sumsq")
 
-    def __init__(self, g):
-        self.shape, self.dtype = g.shape, g.dtype
-        self.sumsq = float(np.vdot(g, g).real) if g.dtype.kind in "fc" else float("nan")
+    def __init__(self, shape, dtype, sumsq):
+        self.shape, self.dtype, self.sumsq = shape, dtype, sumsq
 
 
-def _keep(g):
-    if g.__class__ is np.ndarray and g.size > SMALL_GRAD:
-        return GradSummary(g)
-    return np.array(g)  # a copy: the array may be handed on and changed in place
+def _keep(g, _nd=np.ndarray):
+    """Small gradients as they are (rules return fresh arrays), large ones summarised."""
+    if g.__class__ is _nd and g.size > SMALL_GRAD:
+        r = g.reshape(-1)
+        return GradSummary(g.shape, g.dtype, float(r.dot(r)) if g.dtype.kind == "f" else float("nan"))
+    return g
 
 
 class _Trace:
-    __slots__ = ("ops", "leaves")
+    __slots__ = ("ops", "others")
 
     def __init__(self):
-        self.ops: list = []  # in the order the pass ran them: output first
-        self.leaves: dict = {}  # id -> (weak ref, shape, dtype, label, requires_grad, grad)
+        self.ops: list = []  # (id, op, shape, dtype, label, parent ids, grad), output first
+        self.others: list = []  # leaves and constants: (node or weak ref, grad)
 
     def op(self, node, g, parents) -> None:
         d = node._data
-        parent_ids = tuple(map(id, parents))
-        self.ops.append((id(node), _ref(node), node.op, d.shape, d.dtype, node.label, parent_ids, _keep(g)))
-        leaves = self.leaves
+        self.ops.append((id(node), node.op, d.shape, d.dtype, node.label, [id(p) for p in parents], _keep(g)))
         for p in parents:
-            if p._rule is None and id(p) not in leaves:
-                d = p._data
-                leaves[id(p)] = [_ref(p), d.shape, d.dtype, p.label, p.requires_grad, None]
+            if not p.requires_grad:  # a constant input (a batch): held weakly, as it may be big
+                self.others.append((_ref(p), None))
 
     def finish(self, root, leaves, token) -> None:
-        for node in leaves:
-            entry = self.leaves.get(id(node))
-            if entry is not None and node._g is not token:
-                entry[5] = _keep(node._g)
+        # leaves that need grad are parameters the caller holds anyway: held as themselves
+        self.others += [(p, _keep(p._g)) for p in leaves if p._g is not token]
         key = id(root)
         _traces[key] = (_ref(root, lambda _, k=key: _traces.pop(k, None)), self)
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from ..engine import Node
-from .dot import INSTALL_HINT, _build
+from .dot import INSTALL_HINT, GraphvizMissing, _build, check_options
 from .labels import _brief, _op_text
 from .scene import _complete, _Scene
 from .text import _text
 
 __all__ = [
     "INSTALL_HINT",
+    "GraphvizMissing",
     "backward_steps",
     "draw_dot",
     "draw_graph",
@@ -48,6 +49,9 @@ def draw_graph(
     exploding: float = 1e3,
     legend: bool = True,
     title: str | None = None,
+    size=None,
+    dpi: float | None = None,
+    fontsize: float | None = None,
 ):
     """The computation graph of `root` as a graphviz.Digraph (subclass `Graph`).
 
@@ -64,7 +68,11 @@ def draw_graph(
         one box, alike blocks with the same inputs into one box (`16 alike blocks`), and
         last keeps the nodes nearest the output. None draws everything.
     vanishing / exploding: gradient magnitudes (max |g|) flagged by colour.
+    rankdir: "LR", "TB", "RL" or "BT". For slides: size=(width, height) in inches (the
+        largest the picture may be; "10,6!" to scale up to it), dpi, fontsize (points).
+    Without graphviz's `dot` the picture is laid out in pure Python (SVG only).
     """
+    slides = check_options(rankdir, size, dpi, fontsize)
     if direction not in ("forward", "backward"):
         raise ValueError(f"draw_graph: direction must be 'forward' or 'backward', got {direction!r}")
     if grads not in ("auto", True, False):
@@ -79,6 +87,7 @@ def draw_graph(
         max_nodes=max_nodes,
         legend=legend,
         title=title,
+        slides=slides,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import math
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,41 @@ def _graph_class():
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._text = ""
+            self._summary = "graph"
+            self._items: list = []  # each node and edge call, for the pure-Python SVG backend
+            self._graph_attrs: dict = {}
+
+        # the records both backends draw from -----------------------------------------
+        def node(self, name, label=None, _attributes=None, **attrs):
+            self._items.append(("node", name, None, dict(attrs, label=label or name)))
+            super().node(name, label, _attributes=_attributes, **attrs)
+
+        def edge(self, tail_name, head_name, label=None, _attributes=None, **attrs):
+            rec = dict(attrs, label=label) if label is not None else dict(attrs)
+            self._items.append(("edge", tail_name, head_name, rec))
+            super().edge(tail_name, head_name, label, _attributes=_attributes, **attrs)
+
+        def attr(self, kw=None, _attributes=None, **attrs):
+            if kw == "graph":
+                self._graph_attrs.update(attrs)
+            super().attr(kw, _attributes=_attributes, **attrs)
+
+        def __repr__(self) -> str:
+            return f"<Graph of {self._summary}>"
+
+        def to_svg(self, engine: str = "auto") -> str:
+            """SVG text: from dot when installed (engine "auto" or "dot"), else (or with
+            engine="grandalf") laid out in pure Python from the same records."""
+            if engine in ("auto", "dot"):
+                try:
+                    return self.pipe(format="svg", encoding="utf-8")
+                except graphviz.ExecutableNotFound:
+                    if engine == "dot":
+                        raise RuntimeError(INSTALL_HINT) from None
+                    _say_dot_is_missing()
+            from . import svg
+
+            return svg.render(self, engine="grandalf")
 
         def to_text(self) -> str:
             """The indented text tree of the graph this picture shows."""
@@ -86,7 +122,8 @@ def _graph_class():
 
         def copy(self):
             other = super().copy()
-            other._text = self._text
+            other._text, other._summary = self._text, self._summary
+            other._items, other._graph_attrs = list(self._items), dict(self._graph_attrs)
             return other
 
         def save(self, filename=None, directory=None, *, skip_existing=False):
@@ -100,29 +137,87 @@ def _graph_class():
                 raise ValueError(
                     f"save: cannot tell the format from {path.name!r}; use .svg, .png, .pdf or .dot"
                 )
+            if fmt == "svg":
+                path.write_text(self.to_svg(), encoding="utf-8")
+                return path
             try:
                 data = self.pipe(format=fmt)
             except graphviz.ExecutableNotFound:
-                raise RuntimeError(f"save: cannot write {path.name}. {INSTALL_HINT}") from None
+                raise RuntimeError(
+                    f"save: cannot write {path.name}: {fmt.upper()} needs graphviz's dot (.svg works "
+                    f"without it). {INSTALL_HINT}"
+                ) from None
             path.write_bytes(data)
             return path
 
         def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
             try:
-                return {"image/svg+xml": self.pipe(format="svg", encoding="utf-8")}
+                return {"image/svg+xml": self.to_svg()}
             except render_errors as e:
                 text = _fallback_text(e, self.source)
                 return {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
 
         def _repr_svg_(self):
             try:
-                return self.pipe(format="svg", encoding="utf-8")
+                return self.to_svg()
             except render_errors as e:
                 return _fallback_svg(_fallback_text(e, self.source))
 
     Graph.__module__ = __name__
     _GRAPH_CLASS = Graph
     return Graph
+
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def check_options(rankdir, size=None, dpi=None, fontsize=None, where="draw_graph") -> dict:
+    """The picture options checked once, with errors that name the fix."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(
+            f"{where}: rankdir must be 'LR' (left to right), 'TB' (top to bottom), 'RL' or 'BT', "
+            f"got {rankdir!r}"
+        )
+    if size is not None:
+        parts = size.rstrip("!").split(",") if isinstance(size, str) else size
+        try:
+            w, h = (float(v) for v in parts)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{where}: size is the largest width and height in inches, as (10, 6) or '10,6', got {size!r}"
+            ) from None
+        if not (w > 0 and h > 0):
+            raise ValueError(f"{where}: size must be positive inches, got {size!r}")
+        size = f"{w:g},{h:g}" + ("!" if isinstance(size, str) and size.endswith("!") else "")
+    for name, v in (("dpi", dpi), ("fontsize", fontsize)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+            raise ValueError(f"{where}: {name} must be a positive number, got {v!r}")
+    return {"size": size, "dpi": dpi, "fontsize": fontsize}
+
+
+def _slide_options(slides: dict) -> tuple:
+    return slides.get("size"), slides.get("dpi"), slides.get("fontsize") or 11
+
+
+_told = False
+
+
+def _say_dot_is_missing() -> None:
+    """Once per session, quietly: the picture is drawn without dot, and dot draws it better."""
+    global _told
+    if not _told:
+        _told = True
+        warnings.warn(
+            "graphviz's dot is not installed: drawing with the pure-Python layout (grandalf). "
+            "Install graphviz for a better layout, and for PNG / PDF (apt-get install graphviz, "
+            "brew install graphviz or conda install graphviz).",
+            GraphvizMissing,
+            stacklevel=4,
+        )
+
+
+class GraphvizMissing(UserWarning):
+    """The `dot` program is missing; pictures use the pure-Python layout."""
 
 
 def _fallback_text(error, source: str) -> str:
@@ -149,13 +244,32 @@ def _fallback_svg(text: str, max_lines: int = 60) -> str:
 
 
 def _build(
-    scene, *, backward, rankdir, formulas, highlight=None, max_nodes=None, legend=True, title=None, step=None
+    scene,
+    *,
+    backward,
+    rankdir,
+    formulas,
+    highlight=None,
+    max_nodes=None,
+    legend=True,
+    title=None,
+    step=None,
+    slides=None,
 ):
+    size, dpi, fontsize = _slide_options(slides or {})
     Graph = _graph_class()
     g = Graph(name="chainrule", format="svg")
     g._text = _text(scene, None)
+    freed = ", drawn from its freed pass" if scene.freed else ""
+    g._summary = (
+        f"{_root_name(scene)}: {len(scene.order)} nodes, {'backward' if backward else 'forward'} view{freed}"
+    )
+    sized = {"size": size} if size else {}
+    if dpi:
+        sized["dpi"] = f"{dpi:g}"
     g.attr(
         "graph",
+        **sized,
         rankdir=rankdir,
         fontname=FONT,
         nodesep="0.25",
@@ -164,8 +278,15 @@ def _build(
         labelloc="b",
         labeljust="l",
     )
-    g.attr("node", fontname=FONT, fontsize="11", shape="plaintext", margin="0")
-    g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7", color=FORWARD_EDGE, fontcolor="#374151")
+    g.attr("node", fontname=FONT, fontsize=f"{fontsize:g}", shape="plaintext", margin="0")
+    g.attr(
+        "edge",
+        fontname=FONT,
+        fontsize=f"{fontsize * 9 / 11:g}",
+        arrowsize="0.7",
+        color=FORWARD_EDGE,
+        fontcolor="#374151",
+    )
 
     order = scene.order
     n = len(order)

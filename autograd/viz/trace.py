@@ -1,11 +1,10 @@
 """A graph that a plain `backward()` freed, rebuilt for drawing from the trace the pass kept.
 
-The engine keeps, for a root's last freeing pass, one light record per node (op, shape,
-dtype, label, parents by id, a weak reference, the gradient that reached it: whole when
-small, else its sum of squares). Here each record becomes a `Ghost`: a stand-in node that
-the scene reads like any other. A ghost whose node is still alive (the output, or anything
-the caller still holds) shows the node's values; the others show shape and dtype only,
-since the pass freed their values, as PyTorch frees its saved tensors.
+The engine keeps, for a root's last freeing pass, one light record per op node (op, shape,
+dtype, label, parents by id, the gradient that reached it: whole when small, else its sum
+of squares) and its leaves. Here each record becomes a `Ghost`: a stand-in node that the
+scene reads like any other. The output shows its values; the other ops show shape and
+dtype only, since the pass freed their values, as PyTorch frees its saved tensors.
 """
 
 from __future__ import annotations
@@ -48,31 +47,33 @@ def _stand_in(shape, dtype):
 def freed_graph(root, trace):
     """(the root's ghost, {id(ghost or node): the gradient its pass recorded}).
 
-    Leaves still alive are used as themselves (parameter names map their ids)."""
+    Leaves are used as themselves (parameter names map their ids); the output keeps its
+    values (the caller holds it); the other ops show shape and dtype."""
     made: dict = {}
     grads: dict = {}
-    for key, (ref, shape, dtype, label, requires_grad, g) in trace.leaves.items():
-        leaf = ref()
-        if leaf is None:
-            leaf = Ghost(_stand_in(shape, dtype), label, requires_grad, "", (), True)
-        made[key] = leaf
-        if g is not None:
-            grads[id(leaf)] = g
-    for key, ref, op, shape, dtype, label, parent_ids, g in reversed(trace.ops):  # parents first
-        node = ref()
-        data = _stand_in(shape, dtype) if node is None else node._data
+    for held, g in trace.others:
+        leaf = held if g is not None else held()  # constants are held weakly
+        if leaf is not None:
+            made[id(leaf)] = leaf
+            if g is not None:
+                grads[id(leaf)] = g
+    root_id = trace.ops[0][0]
+    for key, op, shape, dtype, label, parent_ids, g in reversed(trace.ops):  # parents first
+        alive = root if key == root_id else None
+        data = _stand_in(shape, dtype) if alive is None else alive._data
         parents = tuple(made[p] if p in made else _missing() for p in parent_ids)
-        ghost = Ghost(data, node.label if node is not None else label, True, op, parents, node is None)
+        ghost = Ghost(data, alive.label if alive is not None else label, True, op, parents, alive is None)
         made[key] = ghost
         grads[id(ghost)] = g
-    ghost_root = made[trace.ops[0][0]]
+    ghost_root = made[root_id]
     ghost_root._g = root._g
     return ghost_root, grads
 
 
 def _missing():
-    """A parent no gradient reached (so the pass neither used nor recorded it)."""
-    return Ghost(np.zeros(()), "(not reached)", False, "", (), True)
+    """A parent the trace did not keep: a constant nobody holds any more, or a node no
+    gradient reached (so the pass did not use it)."""
+    return Ghost(np.zeros(()), "(freed)", False, "", (), True)
 
 
 def summary_norm(g: GradSummary) -> float:
