@@ -329,25 +329,17 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
 # squares), and its leaves (constants weakly). No activation is held, so memory stays what
 # it was. `autograd.viz` reads it with `last_pass`.
 KEEP_TRACE = True  # benchmarks switch it off to measure its cost side by side
-SMALL_GRAD = 64  # gradients of at most this many elements are kept whole
+SMALL_GRAD = 1024  # gradients of at most this many elements are kept as they are (no copy)
 _traces: dict = {}  # id(root) -> (weak reference to the root, _Trace)
 
 
 class GradSummary:
-    """A large gradient, summarised when the pass ran: shape, dtype and sum of squares."""
+    """A large gradient as a freeing pass kept it: its shape, dtype and sum of squares."""
 
     __slots__ = ("shape", "dtype", "sumsq")
 
     def __init__(self, shape, dtype, sumsq):
         self.shape, self.dtype, self.sumsq = shape, dtype, sumsq
-
-
-def _keep(g, _nd=np.ndarray):
-    """Small gradients as they are (rules return fresh arrays), large ones summarised."""
-    if g.__class__ is _nd and g.size > SMALL_GRAD:
-        r = g.reshape(-1)
-        return GradSummary(g.shape, g.dtype, float(r.dot(r)) if g.dtype.kind == "f" else float("nan"))
-    return g
 
 
 class _Trace:
@@ -357,16 +349,28 @@ class _Trace:
         self.ops: list = []  # (id, op, shape, dtype, label, parent ids, grad), output first
         self.others: list = []  # leaves and constants: (node or weak ref, grad)
 
-    def op(self, node, g, parents) -> None:
+    def op(self, node, g, parents, _nd=np.ndarray) -> None:
+        # A large gradient is kept as its sum of squares (a float; its shape is the node's):
+        # one reduction, no copy, nothing held.
+        if g.__class__ is _nd and g.size > SMALL_GRAD:
+            r = g.reshape(-1)
+            g = float(r.dot(r))
         d = node._data
-        self.ops.append((id(node), node.op, d.shape, d.dtype, node.label, [id(p) for p in parents], _keep(g)))
+        self.ops.append((id(node), node.op, d.shape, d.dtype, node.label, tuple(map(id, parents)), g))
         for p in parents:
             if not p.requires_grad:  # a constant input (a batch): held weakly, as it may be big
                 self.others.append((_ref(p), None))
 
     def finish(self, root, leaves, token) -> None:
-        # leaves that need grad are parameters the caller holds anyway: held as themselves
-        self.others += [(p, _keep(p._g)) for p in leaves if p._g is not token]
+        # Leaves that need grad are parameters the caller holds anyway: held as themselves.
+        # Their gradients are summarised like the others (the .grad may change after).
+        for p in leaves:
+            g = p._g
+            if g is not token:
+                if g.__class__ is np.ndarray and g.size > SMALL_GRAD:
+                    r = g.reshape(-1)
+                    g = float(r.dot(r))
+                self.others.append((p, g))
         key = id(root)
         _traces[key] = (_ref(root, lambda _, k=key: _traces.pop(k, None)), self)
 

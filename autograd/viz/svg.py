@@ -154,7 +154,8 @@ def draw(scene: Scene2D, pos: dict, sizes: dict, extra_attrs: str = "") -> str:
     for fill, border, text in scene.legend:
         w = len(text) * CHAR_W * 10 + 8
         out.append(
-            f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="{w:.1f}" height="13" fill="{fill}" stroke="{border}"/>'
+            f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="{w:.1f}" height="13" '
+            f'fill="{fill}" stroke="{border}"/>'
             f'<text x="{x + 4:.1f}" y="{y:.1f}" font-size="10">{html.escape(text)}</text>'
         )
         x += w + 4
@@ -203,13 +204,15 @@ def _box(box: Box, centre, size) -> str:
                 )
             if c:
                 parts.append(
-                    f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + row_h:.1f}" stroke="{box.border}"/>'
+                    f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + row_h:.1f}" '
+                    f'stroke="{box.border}"/>'
                 )
             for i, line in enumerate(lines):
                 ty = y + PAD + (i + 0.8) * LINE_H * box.font
                 weight = ' font-weight="bold"' if c == 0 and r == 0 and i == 0 and len(row) > 1 else ""
                 parts.append(
-                    f'<text x="{x + PAD:.1f}" y="{ty:.1f}" font-size="{box.font}"{weight}>{html.escape(line)}</text>'
+                    f'<text x="{x + PAD:.1f}" y="{ty:.1f}" font-size="{box.font}"{weight}>'
+                    f"{html.escape(line)}</text>"
                 )
             x += cw
         y += row_h

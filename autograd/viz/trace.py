@@ -9,8 +9,6 @@ dtype only, since the pass freed their values, as PyTorch frees its saved tensor
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..engine import UNVISITED, GradSummary
@@ -56,7 +54,7 @@ def freed_graph(root, trace):
         if leaf is not None:
             made[id(leaf)] = leaf
             if g is not None:
-                grads[id(leaf)] = g
+                grads[id(leaf)] = _grad(g, leaf._data.shape, leaf._data.dtype)
     root_id = trace.ops[0][0]
     for key, op, shape, dtype, label, parent_ids, g in reversed(trace.ops):  # parents first
         alive = root if key == root_id else None
@@ -64,17 +62,18 @@ def freed_graph(root, trace):
         parents = tuple(made[p] if p in made else _missing() for p in parent_ids)
         ghost = Ghost(data, alive.label if alive is not None else label, True, op, parents, alive is None)
         made[key] = ghost
-        grads[id(ghost)] = g
+        grads[id(ghost)] = _grad(g, shape, dtype)
     ghost_root = made[root_id]
     ghost_root._g = root._g
     return ghost_root, grads
+
+
+def _grad(g, shape, dtype):
+    """A recorded gradient: an array, or a float that is the sum of squares of a large one."""
+    return GradSummary(shape, dtype, g) if type(g) is float else g
 
 
 def _missing():
     """A parent the trace did not keep: a constant nobody holds any more, or a node no
     gradient reached (so the pass did not use it)."""
     return Ghost(np.zeros(()), "(freed)", False, "", (), True)
-
-
-def summary_norm(g: GradSummary) -> float:
-    return math.sqrt(g.sumsq) if g.sumsq >= 0 else float("nan")
