@@ -34,7 +34,7 @@ def texts(svg_text):
 
 def centre(svg_text, node_id):
     """Centre of a node's first rect or ellipse in the SVG."""
-    g = re.search(rf'<g class="node" id="{node_id}">(.*?)</g>', svg_text).group(1)
+    g = re.search(rf'<g class="node" data-id="{node_id}">(.*?)</g>', svg_text).group(1)
     m = re.search(r'<ellipse cx="([\d.]+)" cy="([\d.]+)"', g)
     if m:
         return float(m[1]), float(m[2])

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from ..engine import Node
 from .dot import INSTALL_HINT, GraphvizMissing, _build, check_options
 from .labels import _brief, _op_text
+from .play import Player, player
 from .scene import _complete, _Scene
 from .text import _text
 
@@ -166,15 +167,3 @@ def to_text(
 
 
 draw_dot = draw_graph  # micrograd's name for it
-
-
-def __getattr__(name):  # the player and the recorder load on first use
-    if name in ("player", "Player"):
-        from . import player as _player
-
-        return getattr(_player, name)
-    if name == "record_training":
-        from .live import record_training
-
-        return record_training
-    raise AttributeError(f"module 'autograd.viz' has no attribute {name!r}")

@@ -4,6 +4,7 @@ when the `dot` program is missing."""
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 import textwrap
@@ -83,6 +84,7 @@ def _graph_class():
             self._summary = "graph"
             self._items: list = []  # each node and edge call, for the pure-Python SVG backend
             self._graph_attrs: dict = {}
+            self._drawn: dict = {}
 
         # the records both backends draw from -----------------------------------------
         def node(self, name, label=None, _attributes=None, **attrs):
@@ -292,6 +294,7 @@ def _build(
     n = len(order)
     units = _units(scene, max_nodes)
     box = _unit_names(units)
+    g._drawn = {i: box[u] for i, u in enumerate(units) if u is not None}  # node -> its box
     # A very big drawing folds each op into the node it makes: half the shapes for dot to place.
     compact = sum(1 for u in units if u is None) > COMPACT_FROM
     copies = _distant_uses(scene, units)
@@ -303,6 +306,10 @@ def _build(
         step_grads, step_done, step_edges, current = step
     receiving = set(scene.parent_idx[current]) if current is not None else set()
     done_ops = {i for i, _ in step_edges} if step is not None else set()
+    box_scene = scene
+    if step is not None:  # a collapsed box shows the gradients accumulated so far
+        box_scene = copy.copy(scene)
+        box_scene.grads = [step_grads.get(i) for i in range(n)]
     used_roles: set = set()
     used_flags: set = set()
     labels: dict = {}
@@ -338,7 +345,7 @@ def _build(
         u = units[i]
         if u is not None:
             if box[u] == f"g{i}":
-                _draw_box(g, scene, u, box[u], units, used_flags)
+                _draw_box(g, box_scene, u, box[u], units, used_flags)
             continue
         labels[i] = node_label(i)
         if node._rule is not None and compact:  # the op as the node's first cell

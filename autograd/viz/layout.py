@@ -11,7 +11,7 @@ import shutil
 import subprocess
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
-NODE_GAP, RANK_GAP = 18.0, 42.0  # points between boxes in one rank, and between ranks
+NODE_GAP, RANK_GAP = 18.0, 64.0  # points between boxes in one rank, and between ranks
 
 
 def positions(sizes: dict, edges: list, rankdir: str = "LR", engine: str = "auto") -> dict:

@@ -120,8 +120,9 @@ def render(graph, engine: str = "auto") -> str:
     return draw(scene, pos, sizes)
 
 
-def draw(scene: Scene2D, pos: dict, sizes: dict, extra_attrs: str = "") -> str:
-    """SVG of `scene` with boxes centred at `pos`, each of `sizes` (the player fixes both)."""
+def draw(scene: Scene2D, pos: dict, sizes: dict, marker: str | None = None) -> str:
+    """SVG of `scene` with boxes centred at `pos`, each of `sizes` (the player fixes both).
+    `marker`: the id of an arrow-head marker defined elsewhere in the page (the player's)."""
     if pos:
         right = max(pos[k][0] + sizes[k][0] / 2 for k in pos)
         bottom = max(pos[k][1] + sizes[k][1] / 2 for k in pos)
@@ -133,15 +134,17 @@ def draw(scene: Scene2D, pos: dict, sizes: dict, extra_attrs: str = "") -> str:
     height = math.ceil(bottom + 2 * margin + cap_h)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="{FONT}"{extra_attrs}>',
-        '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>',
+        f'viewBox="0 0 {width} {height}" font-family="{FONT}">',
+        ""
+        if marker
+        else '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<g transform="translate({margin},{margin})">',
     ]
     for a, b, attrs in scene.edges:
         if a in pos and b in pos:
-            out.append(_edge(pos[a], sizes[a], pos[b], sizes[b], attrs, scene.rankdir))
+            out.append(_edge(pos[a], sizes[a], pos[b], sizes[b], attrs, scene.rankdir, marker or "a"))
     for k, box in scene.boxes.items():
         if k in pos:
             out.append(_box(box, pos[k], sizes[k]))
@@ -168,7 +171,7 @@ def _box(box: Box, centre, size) -> str:
     w, h = size
     x0, y0 = cx - w / 2, cy - h / 2
     dash = ' stroke-dasharray="4,2"' if box.dashed else ""
-    parts = [f'<g class="node" id="{box.id}">']
+    parts = [f'<g class="node" data-id="{box.id}">']
     if box.ellipse:
         parts.append(
             f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{w / 2:.1f}" ry="{h / 2:.1f}" fill="{box.fill}" '
@@ -224,7 +227,7 @@ def _box(box: Box, centre, size) -> str:
     return "".join(parts)
 
 
-def _edge(pa, sa, pb, sb, attrs, rankdir) -> str:
+def _edge(pa, sa, pb, sb, attrs, rankdir, marker) -> str:
     """A curve from the side of box a facing b to the side of b facing a, as dot draws ranks."""
     horizontal = rankdir in ("LR", "RL")
     sign = 1 if rankdir in ("LR", "TB") else -1
@@ -248,10 +251,11 @@ def _edge(pa, sa, pb, sb, attrs, rankdir) -> str:
         if style == "dotted"
         else ""
     )
-    marker = 'marker-start="url(#a)"' if attrs.get("dir") == "back" else 'marker-end="url(#a)"'
+    end = "start" if attrs.get("dir") == "back" else "end"
+    arrow = f'marker-{end}="url(#{marker})"'
     out = [
-        f'<g class="edge" id="{attrs.get("id", "")}"><path d="{path}" fill="none" stroke="{color}" '
-        f'stroke-width="{width}"{dash} {marker}/>'
+        f'<g class="edge"><path d="{path}" fill="none" stroke="{color}" '
+        f'stroke-width="{width}"{dash} {arrow}/>'
     ]
     label = attrs.get("label")
     if label:
