@@ -329,7 +329,8 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
 # squares), and its leaves (constants weakly). No activation is held, so memory stays what
 # it was. `autograd.viz` reads it with `last_pass`.
 KEEP_TRACE = True  # benchmarks switch it off to measure its cost side by side
-SMALL_GRAD = 1024  # gradients of at most this many elements are kept as they are (no copy)
+SMALL_GRAD = 64  # gradients of at most this many elements are kept as they are (no copy)
+BIG_GRAD = 8192  # from this many elements a gradient is kept as its sum of squares
 _traces: dict = {}  # id(root) -> (weak reference to the root, _Trace)
 
 
@@ -347,14 +348,18 @@ class _Trace:
 
     def __init__(self):
         self.ops: list = []  # (id, op, shape, dtype, label, parent ids, grad), output first
-        self.others: list = []  # leaves and constants: (node or weak ref, grad)
+        self.others: list = []  # leaves and constants: (node or weak ref, grad or id of .grad)
 
     def op(self, node, g, parents, _nd=np.ndarray) -> None:
-        # A large gradient is kept as its sum of squares (a float; its shape is the node's):
-        # one reduction, no copy, nothing held.
+        # Small gradients are kept as they are; a big one as its sum of squares (a float; its
+        # shape is the node's), where one reduction is cheap next to the op's own backward.
+        # Mid-sized ones (the overhead-bound nets) are not kept: None.
         if g.__class__ is _nd and g.size > SMALL_GRAD:
-            r = g.reshape(-1)
-            g = float(r.dot(r))
+            if g.size >= BIG_GRAD:
+                r = g.reshape(-1)
+                g = float(r.dot(r))
+            else:
+                g = None
         d = node._data
         self.ops.append((id(node), node.op, d.shape, d.dtype, node.label, tuple(map(id, parents)), g))
         for p in parents:
@@ -362,15 +367,13 @@ class _Trace:
                 self.others.append((_ref(p), None))
 
     def finish(self, root, leaves, token) -> None:
-        # Leaves that need grad are parameters the caller holds anyway: held as themselves.
-        # Their gradients are summarised like the others (the .grad may change after).
+        # Leaves that need grad are parameters the caller holds anyway: held as themselves,
+        # with this pass's gradient when small, else the id of the `.grad` it ended in
+        # (read when drawing, if that `.grad` is still the same array).
         for p in leaves:
             g = p._g
             if g is not token:
-                if g.__class__ is np.ndarray and g.size > SMALL_GRAD:
-                    r = g.reshape(-1)
-                    g = float(r.dot(r))
-                self.others.append((p, g))
+                self.others.append((p, g if g.__class__ is not np.ndarray or g.size <= SMALL_GRAD else id(g)))
         key = id(root)
         _traces[key] = (_ref(root, lambda _, k=key: _traces.pop(k, None)), self)
 

@@ -115,16 +115,21 @@ def test_a_graph_freed_by_backward_is_still_drawn_from_its_trace():
 
 
 def test_a_freed_graph_summarises_large_gradients():
+    """Big gradients are kept as their norm, parameters' from their .grad, mid-sized
+    intermediate ones (where one reduction would cost as much as the op) not at all."""
     rng = np.random.default_rng(0)
-    w = Tensor(rng.standard_normal((20, 30)), requires_grad=True, label="w")
-    h = w * 2.0
-    y = h.sum()
-    del h
+    w = Tensor(rng.standard_normal((100, 100)), requires_grad=True, label="w")
+    v = Tensor(rng.standard_normal((20, 30)), requires_grad=True, label="v")
+    y = (w * 2.0).sum() + (v * 3.0).sum()
     y.backward()
     src = draw_graph(y).source
-    assert f"‖grad‖ {np.sqrt(600 * 4):.4g}" in label_of(src, "n0")  # w: the pass's gradient
-    assert f"‖grad‖ {np.sqrt(600):.4g}" in label_of(src, "n1")  # d y / d h = 1 everywhere
-    assert "(20, 30) float64" in label_of(src, "n1")
+    assert f"‖grad‖ {np.sqrt(10_000 * 4):.4g}" in label_of(src, "n0")  # w: its .grad, d/dw = 2
+    assert f"‖grad‖ {np.sqrt(10_000):.4g}" in label_of(src, "n1")  # w * 2: d y / d (w * 2) = 1
+    assert "(100, 100) float64" in label_of(src, "n1")
+    assert f"‖grad‖ {np.sqrt(600 * 9):.4g}" in label_of(src, "n3")  # v: its .grad, d/dv = 3
+    assert "grad not kept by backward" in label_of(src, "n4")  # v * 3: 600 values
+    v.grad = None  # a .grad changed since the pass is not shown as this pass's
+    assert "grad not kept by backward" in label_of(draw_graph(y).source, "n3")
 
 
 def test_op_arguments_are_shown():

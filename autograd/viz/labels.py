@@ -103,7 +103,12 @@ def _short(x) -> str:
 
 
 def _norm(g: GradSummary) -> float:
+    if g.sumsq is None:  # not kept
+        return float("nan")
     return math.sqrt(g.sumsq) if g.sumsq >= 0 else float("nan")
+
+
+NOT_KEPT = "grad not kept by backward"
 
 
 def _mag(g) -> float:
@@ -122,6 +127,8 @@ def _flag(g, vanishing, exploding) -> str | None:
     if g is None:
         return None
     if g.__class__ is GradSummary:
+        if g.sumsq is None:
+            return None
         if not math.isfinite(g.sumsq):
             return "nonfinite"
     elif _is_array(g):
@@ -142,7 +149,7 @@ def _flag(g, vanishing, exploding) -> str | None:
 def _brief(x) -> str:
     """A value or array in a few characters: the number, or the values when small, or the norm."""
     if x.__class__ is GradSummary:
-        return f"‖·‖ {_short(_norm(x))}"
+        return "not kept" if x.sumsq is None else f"‖·‖ {_short(_norm(x))}"
     if not _is_array(x):
         return _short(x)
     a = np.asarray(x)
@@ -296,7 +303,7 @@ def _describe(scene, i, with_grad=True) -> str:
 def _grad_text(g, multiline: bool = False) -> str:
     """'grad -6.0000' for a scalar; the values of a small array, else its norm."""
     if g.__class__ is GradSummary:
-        return f"‖grad‖ {_short(_norm(g))}"
+        return NOT_KEPT if g.sumsq is None else f"‖grad‖ {_short(_norm(g))}"
     if _is_array(g):
         a = np.asarray(g, dtype=float)
         if a.size == 1:

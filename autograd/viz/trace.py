@@ -53,6 +53,8 @@ def freed_graph(root, trace):
         leaf = held if g is not None else held()  # constants are held weakly
         if leaf is not None:
             made[id(leaf)] = leaf
+            if type(g) is int:  # the id of the .grad the pass left: read it if still there
+                g = leaf.grad if id(leaf.grad) == g else GradSummary(leaf._data.shape, leaf._data.dtype, None)
             if g is not None:
                 grads[id(leaf)] = _grad(g, leaf._data.shape, leaf._data.dtype)
     root_id = trace.ops[0][0]
@@ -69,8 +71,9 @@ def freed_graph(root, trace):
 
 
 def _grad(g, shape, dtype):
-    """A recorded gradient: an array, or a float that is the sum of squares of a large one."""
-    return GradSummary(shape, dtype, g) if type(g) is float else g
+    """A recorded gradient: an array, a float (the sum of squares of a big one) or None
+    (a mid-sized one the pass did not keep: see engine.SMALL_GRAD / BIG_GRAD)."""
+    return GradSummary(shape, dtype, g) if g is None or type(g) is float else g
 
 
 def _missing():
