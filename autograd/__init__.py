@@ -8,6 +8,9 @@ from .tensor_ops import cat, maximum, stack, where
 from .value import Value
 from .viz import draw_graph
 
+# isort: split
+from .viz import Player, TrainingRecorder, backward_steps, draw_dot, player, record_training, to_text
+
 __all__ = [
     "GradcheckError",
     "gradcheck",
@@ -21,6 +24,13 @@ __all__ = [
     "Value",
     "detect_anomaly",
     "draw_graph",
+    "draw_dot",
+    "backward_steps",
+    "to_text",
+    "player",
+    "Player",
+    "TrainingRecorder",
+    "record_training",
     "enable_grad",
     "grad",
     "is_grad_enabled",

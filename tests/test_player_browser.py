@@ -58,7 +58,7 @@ def state(page):
         const root = document.querySelector('.crp');
         const frame = root.querySelectorAll('.crp-frame')[+root.dataset.frame];
         const marked = w => [...frame.querySelectorAll('g.node')].filter(g =>
-            [...g.querySelectorAll('ellipse, rect')].some(s => s.getAttribute('stroke') === '%s'
+            [...g.querySelectorAll('ellipse, rect')].some(s => s.getAttribute('stroke') === 'HIGHLIGHT'
                 && +s.getAttribute('stroke-width') === w)).map(g => g.dataset.id);
         return {counter: root.querySelector('.crp-counter').textContent,
                 caption: root.querySelector('.crp-caption').textContent,
@@ -66,8 +66,7 @@ def state(page):
                 current: frame.dataset.current, lit: marked(3), receiving: marked(2),
                 width: frame.querySelector('svg').getAttribute('width'),
                 height: frame.querySelector('svg').getAttribute('height')};
-    }"""
-        % HIGHLIGHT
+    }""".replace("HIGHLIGHT", HIGHLIGHT)
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from ..engine import Node
 from .dot import INSTALL_HINT, GraphvizMissing, _build, check_options
 from .labels import _brief, _op_text
+from .live import TrainingRecorder, record_training
 from .play import Player, player
 from .scene import _complete, _Scene
 from .text import _text
@@ -28,6 +29,7 @@ __all__ = [
     "player",
     "to_text",
     "Player",
+    "TrainingRecorder",
     "record_training",
 ]
 

@@ -25,16 +25,37 @@ from .scene import _complete, _Scene
 from .svg import Scene2D, draw, scene_of
 
 _ids = itertools.count()
+# The player's few lines of JavaScript: show a frame, play / pause, step, slider, keys.
+_SCRIPT = """
+var frames=root.querySelectorAll(".crp-frame"),n=frames.length,slider=root.querySelector("input"),
+ counter=root.querySelector(".crp-counter"),caption=root.querySelector(".crp-caption"),
+ play=root.querySelector("[data-act=play]"),k=0,timer=null;
+function show(i){i=Math.max(0,Math.min(n-1,i));frames[k].hidden=true;k=i;frames[k].hidden=false;
+ slider.value=k;counter.textContent=(k+1)+" / "+n;caption.textContent=captions[k];root.dataset.frame=k;}
+function pause(){if(timer){clearInterval(timer);timer=null;}play.textContent="▶ play";}
+function start(){if(k==n-1)show(0);timer=setInterval(function(){show(k+1);if(k>=n-1)pause();},MS);
+ play.textContent="❚❚ pause";}
+root.querySelector("[data-act=prev]").onclick=function(){pause();show(k-1);};
+root.querySelector("[data-act=next]").onclick=function(){pause();show(k+1);};
+play.onclick=function(){timer?pause():start();};
+slider.oninput=function(){pause();show(+slider.value);};
+root.addEventListener("keydown",function(e){
+ var m={ArrowRight:1,ArrowLeft:-1,ArrowDown:1,ArrowUp:-1}[e.key];
+ if(m){pause();show(k+m);e.preventDefault();}
+ else if(e.key==" "){timer?pause():start();e.preventDefault();}
+ else if(e.key=="Home"){pause();show(0);}else if(e.key=="End"){pause();show(n-1);}});
+show(0);"""
 PENDING_FILL = "#fafafa"
 
 
 class Player:
     """Frames of SVG on one layout, with a caption each, played by a small inline script."""
 
-    def __init__(self, scenes: list, captions: list, current: list, rankdir: str, engine: str, fps: float):
+    def __init__(self, scenes, captions, current, rankdir, engine, fps, sides=None):
         if not scenes:
             raise ValueError("player: no frames to play")
         self.captions, self.current, self.fps = captions, current, fps
+        self.sides = sides or [""] * len(scenes)  # an SVG beside each frame (live training)
         sizes: dict = {}
         edges: dict = {}
         for s in scenes:
@@ -67,38 +88,34 @@ class Player:
     # the page -------------------------------------------------------------------------
     def _body(self) -> str:
         uid, n = self.uid, len(self.frames)
-        frames = "".join(
-            f'<div class="crp-frame" data-current="{html.escape(c or "")}"'
-            f"{'' if k == 0 else ' hidden'}>{svg}</div>"
-            for k, (svg, c) in enumerate(zip(self.frames, self.current))
-        )
+        frames = "".join(self._frame_html(k) for k in range(n))
         captions = json.dumps(self.captions, ensure_ascii=False).replace("</", "<\\/")
-        return f"""<div id="{uid}" class="crp" tabindex="0" style="font-family:Helvetica,Arial,sans-serif;outline:none">
-<svg width="0" height="0" style="position:absolute">{_marker(uid)}</svg>
-<div style="display:flex;gap:6px;align-items:center;margin:4px 0">
-<button data-act="prev" title="step back (←)">◀</button><button data-act="play" title="play / pause (space)">▶ play</button>
-<button data-act="next" title="step (→)">▶</button>
-<input type="range" min="0" max="{n - 1}" value="0" style="flex:1;max-width:420px">
-<span class="crp-counter">1 / {n}</span></div>
-<div class="crp-caption" style="font-size:13px;min-height:2.6em;white-space:pre-wrap"></div>
-<div class="crp-frames">{frames}</div>
-<script>(function(){{
-var root=document.getElementById("{uid}"),frames=root.querySelectorAll(".crp-frame"),n=frames.length,
- slider=root.querySelector("input"),counter=root.querySelector(".crp-counter"),
- caption=root.querySelector(".crp-caption"),play=root.querySelector("[data-act=play]"),captions={captions},k=0,timer=null;
-function show(i){{i=Math.max(0,Math.min(n-1,i));frames[k].hidden=true;k=i;frames[k].hidden=false;slider.value=k;
- counter.textContent=(k+1)+" / "+n;caption.textContent=captions[k];root.dataset.frame=k;}}
-function pause(){{if(timer){{clearInterval(timer);timer=null;}}play.textContent="▶ play";}}
-function start(){{if(k==n-1)show(0);timer=setInterval(function(){{show(k+1);if(k>=n-1)pause();}},{1000 / self.fps:.0f});
- play.textContent="❚❚ pause";}}
-root.querySelector("[data-act=prev]").onclick=function(){{pause();show(k-1);}};
-root.querySelector("[data-act=next]").onclick=function(){{pause();show(k+1);}};
-play.onclick=function(){{timer?pause():start();}};
-slider.oninput=function(){{pause();show(+slider.value);}};
-root.addEventListener("keydown",function(e){{var m={{ArrowRight:1,ArrowLeft:-1,ArrowDown:1,ArrowUp:-1}}[e.key];
- if(m){{pause();show(k+m);e.preventDefault();}}else if(e.key==" "){{timer?pause():start();e.preventDefault();}}
- else if(e.key=="Home"){{pause();show(0);}}else if(e.key=="End"){{pause();show(n-1);}}}});
-show(0);}})();</script></div>"""
+        ms = f"{1000 / self.fps:.0f}"
+        return (
+            f'<div id="{uid}" class="crp" tabindex="0" '
+            'style="font-family:Helvetica,Arial,sans-serif;outline:none">\n'
+            f'<svg width="0" height="0" style="position:absolute">{_marker(uid)}</svg>\n'
+            '<div style="display:flex;gap:6px;align-items:center;margin:4px 0">\n'
+            '<button data-act="prev" title="step back (←)">◀</button>'
+            '<button data-act="play" title="play / pause (space)">▶ play</button>\n'
+            '<button data-act="next" title="step (→)">▶</button>\n'
+            f'<input type="range" min="0" max="{n - 1}" value="0" style="flex:1;max-width:420px">\n'
+            f'<span class="crp-counter">1 / {n}</span></div>\n'
+            '<div class="crp-caption" style="font-size:13px;min-height:2.6em;white-space:pre-wrap"></div>\n'
+            f'<div class="crp-frames">{frames}</div>\n'
+            f"<script>(function(){{var root=document.getElementById('{uid}'),captions={captions};"
+            + _SCRIPT.replace("MS", ms)
+            + "})();</script></div>"
+        )
+
+    def _frame_html(self, k: int) -> str:
+        hidden = "" if k == 0 else " hidden"
+        body = self.frames[k]
+        if self.sides[k]:
+            body = f'<div style="display:flex;gap:12px;align-items:flex-start">{self.sides[k]}{body}</div>'
+        return (
+            f'<div class="crp-frame" data-current="{html.escape(self.current[k] or "")}"{hidden}>{body}</div>'
+        )
 
     def html(self) -> str:
         """The whole page: open it in any browser, nothing is fetched."""
@@ -144,21 +161,30 @@ show(0);}})();</script></div>"""
         except ImportError as e:
             raise ImportError("player: PNG and GIF frames need cairosvg: pip install cairosvg") from e
         out = []
-        for svg, text in zip(self.frames, self.captions):
-            marker = _standalone(svg, self.uid, text)
-            out.append(cairosvg.svg2png(bytestring=marker.encode(), scale=scale))
+        for svg, side, text in zip(self.frames, self.sides, self.captions):
+            page = _standalone(svg, self.uid, text, side)
+            out.append(cairosvg.svg2png(bytestring=page.encode(), scale=scale))
         return out
 
 
-def _standalone(svg: str, uid: str, caption: str) -> str:
-    """A frame as an SVG file of its own: the arrow marker inside, the caption on top."""
+def _standalone(svg: str, uid: str, caption: str, side: str = "") -> str:
+    """A frame as an SVG file of its own: the arrow marker inside, the caption on top, the
+    side picture (live training) on the left."""
     svg = svg.replace(' style="max-width:100%;height:auto"', "", 1)
     w = int(re.search(r'width="(\d+)"', svg)[1])
-    h = int(re.search(r'height="(\d+)"', svg)[1]) + 22
+    h = int(re.search(r'height="(\d+)"', svg)[1])
     body = svg[svg.index(">") + 1 : svg.rindex("</svg>")]
+    if side:
+        sw = int(re.search(r'width="(\d+)"', side)[1])
+        sh = int(re.search(r'height="(\d+)"', side)[1])
+        inner = side.replace("<svg ", '<svg x="0" y="0" ', 1)
+        body = f'{inner}<g transform="translate({sw + 12},0)">{body}</g>'
+        w, h = w + sw + 12, max(h, sh)
+    h += 22
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-        f'font-family="Helvetica, Arial, sans-serif">{_marker(uid)}<rect width="{w}" height="{h}" fill="white"/>'
+        f'font-family="Helvetica, Arial, sans-serif">{_marker(uid)}'
+        f'<rect width="{w}" height="{h}" fill="white"/>'
         f'<text x="8" y="15" font-size="12">{html.escape(caption)}</text>'
         f'<g transform="translate(0,22)">{body}</g></svg>'
     )

@@ -55,8 +55,11 @@ class _Scene:
         self._groups = None
 
         ran = _backward_ran(root)
-        self.show_grads = grads is True or (grads == "auto" and ran)
-        self.pending = grads == "auto" and not ran and root.requires_grad
+        # Gradients set by hand (micrograd's lecture: `L.grad = 1.0`, `o._backward()`) are
+        # shown as they are on a Value graph no backward pass has run on.
+        by_hand = grads == "auto" and not ran and _has_hand_grads(order)
+        self.show_grads = grads is True or (grads == "auto" and ran) or by_hand
+        self.pending = grads == "auto" and not ran and root.requires_grad and not by_hand
         self.seed = None
         self.contrib: dict = {}
         self.errors: dict = {}
@@ -68,6 +71,8 @@ class _Scene:
             self.steps = [i for i in range(len(order) - 1, -1, -1) if order[i]._rule is not None]
         elif (self.show_grads or need_flow) and root.requires_grad:
             self.seed, replayed, self.contrib, self.errors, self.steps = _replay(order)
+            if by_hand:
+                replayed = {i: n.grad for i, n in enumerate(order)}
         # Each node shows d(root)/d(node) for this graph, from the replay: a leaf's stored
         # .grad may also hold other graphs' gradients, accumulated since its last zero_grad.
         self.grads: list = [None] * len(order)
@@ -282,3 +287,8 @@ def _path_to_output(scene, highlight):
         if i not in on and any(j in on for j in scene.parent_idx[i]):
             on.add(i)
     return on
+
+
+def _has_hand_grads(order) -> bool:
+    """A scalar graph some of whose nodes carry a gradient though no pass has run."""
+    return not _is_array(order[-1].data) and any(isinstance(n.grad, float) and n.grad for n in order)
