@@ -329,7 +329,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
 # squares), and its leaves (constants weakly). No activation is held, so memory stays what
 # it was. `autograd.viz` reads it with `last_pass`.
 KEEP_TRACE = True  # benchmarks switch it off to measure its cost side by side
-SMALL_GRAD = 64  # gradients of at most this many elements are kept as they are (no copy)
+SMALL_GRAD = 8  # gradients of at most this many elements (drawn in full) are kept as they are
 BIG_GRAD = 8192  # from this many elements a gradient is kept as its sum of squares
 _traces: dict = {}  # id(root) -> (weak reference to the root, _Trace)
 
@@ -344,16 +344,20 @@ class GradSummary:
 
 
 class _Trace:
+    """One pass's records, kept flat in lists of numbers and strings: per-node tuples would
+    outlive the pass and pile up in CPython's tuple free lists (memory that counts)."""
+
     __slots__ = ("ops", "others")
 
     def __init__(self):
-        self.ops: list = []  # (id, op, shape, dtype, label, parent ids, grad), output first
-        self.others: list = []  # leaves and constants: (node or weak ref, grad or id of .grad)
+        # per op node, output first: id, op, dtype, label, grad, ndim, *shape, n parents, *ids
+        self.ops: list = []
+        self.others: list = []  # leaves and constants: node or weak ref, then grad or id of .grad
 
     def op(self, node, g, parents, _nd=np.ndarray) -> None:
-        # Small gradients are kept as they are; a big one as its sum of squares (a float; its
-        # shape is the node's), where one reduction is cheap next to the op's own backward.
-        # Mid-sized ones (the overhead-bound nets) are not kept: None.
+        # A small gradient is kept as it is; a big one as its sum of squares (a float: its
+        # shape is the node's), where one reduction is cheap next to the op's own backward;
+        # mid-sized ones (the overhead-bound nets, where it would not be) as None.
         if g.__class__ is _nd and g.size > SMALL_GRAD:
             if g.size >= BIG_GRAD:
                 r = g.reshape(-1)
@@ -361,10 +365,11 @@ class _Trace:
             else:
                 g = None
         d = node._data
-        self.ops.append((id(node), node.op, d.shape, d.dtype, node.label, tuple(map(id, parents)), g))
+        self.ops.extend((id(node), node.op, d.dtype, node.label, g, d.ndim, *d.shape, len(parents)))
+        self.ops.extend(map(id, parents))
         for p in parents:
             if not p.requires_grad:  # a constant input (a batch): held weakly, as it may be big
-                self.others.append((_ref(p), None))
+                self.others += (_ref(p), None)
 
     def finish(self, root, leaves, token) -> None:
         # Leaves that need grad are parameters the caller holds anyway: held as themselves,
@@ -373,9 +378,21 @@ class _Trace:
         for p in leaves:
             g = p._g
             if g is not token:
-                self.others.append((p, g if g.__class__ is not np.ndarray or g.size <= SMALL_GRAD else id(g)))
+                self.others += (p, g if g.__class__ is not np.ndarray or g.size <= SMALL_GRAD else id(g))
         key = id(root)
         _traces[key] = (_ref(root, lambda _, k=key: _traces.pop(k, None)), self)
+
+    def records(self):
+        """(id, op, shape, dtype, label, parent ids, grad) per op node, output first."""
+        ops, i = self.ops, 0
+        while i < len(ops):
+            key, op, dtype, label, g, ndim = ops[i : i + 6]
+            shape = tuple(ops[i + 6 : i + 6 + ndim])
+            i += 6 + ndim
+            k = ops[i]
+            parents = ops[i + 1 : i + 1 + k]
+            i += 1 + k
+            yield key, op, shape, dtype, label, parents, g
 
 
 def last_pass(root):

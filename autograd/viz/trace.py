@@ -49,7 +49,8 @@ def freed_graph(root, trace):
     values (the caller holds it); the other ops show shape and dtype."""
     made: dict = {}
     grads: dict = {}
-    for held, g in trace.others:
+    others = trace.others
+    for held, g in zip(others[::2], others[1::2]):
         leaf = held if g is not None else held()  # constants are held weakly
         if leaf is not None:
             made[id(leaf)] = leaf
@@ -57,8 +58,9 @@ def freed_graph(root, trace):
                 g = leaf.grad if id(leaf.grad) == g else GradSummary(leaf._data.shape, leaf._data.dtype, None)
             if g is not None:
                 grads[id(leaf)] = _grad(g, leaf._data.shape, leaf._data.dtype)
-    root_id = trace.ops[0][0]
-    for key, op, shape, dtype, label, parent_ids, g in reversed(trace.ops):  # parents first
+    records = list(trace.records())
+    root_id = records[0][0]
+    for key, op, shape, dtype, label, parent_ids, g in reversed(records):  # parents first
         alive = root if key == root_id else None
         data = _stand_in(shape, dtype) if alive is None else alive._data
         parents = tuple(made[p] if p in made else _missing() for p in parent_ids)
