@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo scalar-demo test lint install dot bench lab clean
+.PHONY: demo scalar-demo test lint install dot chromium bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ dot:
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq graphviz >/dev/null; \
 	  else echo "graphviz's dot is missing and this user cannot apt-get install it: run 'apt-get install graphviz' as root (macOS: brew install graphviz)"; exit 1; fi; }
 
+# Debian's chromium: the player's browser tests drive it with playwright (no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and this user cannot apt-get install it: the player's browser tests will be skipped"; fi; }
+
 demo: install dot
 	$(PY) examples/mnist_demo.py
 
@@ -38,7 +45,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install dot lint
+test: install dot chromium lint
 	$(PY) -m pytest -q
 
 bench: install
