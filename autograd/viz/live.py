@@ -29,7 +29,7 @@ BOUNDARY_PX, CURVE_H = 220, 110
 class TrainingRecorder:
     """Frames of a training run; `player()` scrubs them, `save()` writes the page."""
 
-    def __init__(self, model, X=None, y=None, *, every=1, max_frames=200, grid=24, max_nodes=40, live=False):
+    def __init__(self, model, X=None, y=None, *, every=1, max_frames=200, grid=24, max_nodes=150, live=False):
         if not (isinstance(every, int) and every >= 1):
             raise ValueError(f"record_training: every must be a whole number >= 1, got {every!r}")
         if not (isinstance(max_frames, int) and 2 <= max_frames <= 1000):
