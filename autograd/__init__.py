@@ -9,7 +9,16 @@ from .value import Value
 from .viz import draw_graph
 
 # isort: split
-from .viz import Player, TrainingRecorder, backward_steps, draw_dot, player, record_training, to_text
+from .viz import (
+    Player,
+    TrainingRecorder,
+    backward_steps,
+    draw_dot,
+    keep_graphs,
+    player,
+    record_training,
+    to_text,
+)
 
 __all__ = [
     "GradcheckError",
@@ -31,6 +40,7 @@ __all__ = [
     "Player",
     "TrainingRecorder",
     "record_training",
+    "keep_graphs",
     "enable_grad",
     "grad",
     "is_grad_enabled",

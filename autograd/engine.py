@@ -13,6 +13,7 @@ a graph holds no reference cycle and is freed by reference counting alone.
 
 from __future__ import annotations
 
+import sys
 from operator import attrgetter
 from weakref import ref as _ref
 
@@ -328,7 +329,13 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
 # gradient that reached the node (small arrays as they are, larger ones as their sum of
 # squares), and its leaves (constants weakly). No activation is held, so memory stays what
 # it was. `autograd.viz` reads it with `last_pass`.
-KEEP_TRACE = True  # benchmarks switch it off to measure its cost side by side
+def _interactive() -> bool:
+    """A notebook or a console, where pictures are drawn: there the trace is kept by default.
+    Scripts (training, benchmarks) pay nothing unless they ask: `autograd.viz.keep_graphs()`."""
+    return "ipykernel" in sys.modules or hasattr(sys, "ps1") or bool(sys.flags.interactive)
+
+
+KEEP_TRACE = _interactive()
 SMALL_GRAD = 8  # gradients of at most this many elements (drawn in full) are kept as they are
 BIG_GRAD = 8192  # from this many elements a gradient is kept as its sum of squares
 _traces: dict = {}  # id(root) -> (weak reference to the root, _Trace)

@@ -56,7 +56,10 @@ def test_micrograd_mlp_on_moons_records_graph_loss_and_boundary(tmp_path):
     assert path.read_text(encoding="utf-8") == path.read_text(encoding="utf-8") and path.stat().st_size > 1000
 
 
-def test_frames_are_capped_by_thinning():
+def test_frames_are_capped_by_thinning(monkeypatch):
+    from autograd import engine
+
+    monkeypatch.setattr(engine, "KEEP_TRACE", True)
     w = Tensor(np.array([[0.5], [-0.5]]), requires_grad=True, label="w")
     X = np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.7]])
     rec = record_training(None, max_frames=4)

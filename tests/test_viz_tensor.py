@@ -16,12 +16,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd import Tensor, draw_graph
+from autograd import Tensor, draw_graph, engine
 from autograd.viz import backward_steps, to_text
 from tests.test_viz import edges, label_of, node_ids
 
 nn = pytest.importorskip("nn")
 GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def keeping(monkeypatch):
+    """Passes keep their trace (on by default in notebooks and consoles, not in scripts)."""
+    monkeypatch.setattr(engine, "KEEP_TRACE", True)
 
 
 def small_mlp():
@@ -87,7 +93,7 @@ def test_before_backward_and_with_retained_graph():
     assert "grad [[4., 4., 0.]]" in label_of(draw_graph(loss, model=model).source, "n3")
 
 
-def test_a_graph_freed_by_backward_is_still_drawn_from_its_trace():
+def test_a_graph_freed_by_backward_is_still_drawn_from_its_trace(keeping):
     """After a plain backward() the picture shows the graph that ran and the gradients of the
     module docstring (the same as with retain_graph=True), but not the freed values."""
     model, x, _ = small_mlp()
@@ -114,7 +120,7 @@ def test_a_graph_freed_by_backward_is_still_drawn_from_its_trace():
         loss.backward()  # the saved data really is gone
 
 
-def test_a_freed_graph_summarises_large_gradients():
+def test_a_freed_graph_summarises_large_gradients(keeping):
     """Big gradients are kept as their norm, parameters' from their .grad, mid-sized
     intermediate ones (where one reduction would cost as much as the op) not at all."""
     rng = np.random.default_rng(0)
@@ -130,6 +136,29 @@ def test_a_freed_graph_summarises_large_gradients():
     assert "grad not kept by backward" in label_of(src, "n4")  # v * 3: 600 values
     v.grad = None  # a .grad changed since the pass is not shown as this pass's
     assert "grad not kept by backward" in label_of(draw_graph(y).source, "n3")
+
+
+def test_a_script_without_traces_is_told_and_traces_from_then_on(monkeypatch):
+    monkeypatch.setattr(engine, "KEEP_TRACE", False)  # a script: backward keeps nothing
+    model, x, loss = small_mlp()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"kept no trace.*keep_graphs\(\).*run the step"):
+        draw_graph(loss)
+    assert engine.KEEP_TRACE  # on from now
+    model, x, loss = small_mlp()
+    loss.backward()
+    assert "grad [4., 4., 0.]" in to_text(loss, model=model)
+
+
+def test_trace_records_are_flat_and_read_back(keeping):
+    model, x, loss = small_mlp()
+    loss.backward()
+    records = list(engine.last_pass(loss).records())
+    assert [r[1] for r in records] == ["mean", "**2", "-", "linear", "relu", "linear"]
+    assert records[0][0] == id(loss) and records[3][2] == (1, 1) and records[3][3] == np.float32
+    assert len(records[3][5]) == 3  # linear: x, weight, bias
+    del loss  # the trace goes with its output
+    assert not any(engine.last_pass(n) for n in ())
 
 
 def test_op_arguments_are_shown():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from .. import engine
 from ..engine import Node
 from .dot import INSTALL_HINT, GraphvizMissing, _build, check_options
 from .labels import _brief, _op_text
@@ -26,6 +27,7 @@ __all__ = [
     "backward_steps",
     "draw_dot",
     "draw_graph",
+    "keep_graphs",
     "player",
     "to_text",
     "Player",
@@ -169,3 +171,11 @@ def to_text(
 
 
 draw_dot = draw_graph  # micrograd's name for it
+
+
+def keep_graphs(on: bool = True) -> None:
+    """Make every plain `backward()` keep what a picture of its graph needs (ops, shapes,
+    names, small gradients, norms of big ones; no saved data), so `draw_graph(loss)` works
+    after it. On by default in notebooks and consoles; scripts switch it on here (it costs
+    about a microsecond per op of a backward pass)."""
+    engine.KEEP_TRACE = bool(on)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import engine
 from ..engine import UNVISITED, Node, last_pass, topological_order
 from ..grad_mode import no_grad
 from .labels import _flag, _is_array
@@ -31,6 +32,14 @@ class _Scene:
         released = next((n for n in order if n._released), None)
         if released is not None:
             trace = last_pass(root) if released is root else None
+            if trace is None and released is root and not engine.KEEP_TRACE:
+                engine.KEEP_TRACE = True  # from now on, passes keep what a picture needs
+                raise RuntimeError(
+                    "draw_graph: a plain backward() freed this graph as it went, as PyTorch frees "
+                    "its saved tensors, and kept no trace of it: traces are kept in notebooks and "
+                    "consoles, or after autograd.viz.keep_graphs(). They are on from now: run the "
+                    "step (forward and backward) again and draw, or call backward(retain_graph=True)"
+                )
             if trace is None:
                 what = "this graph" if released is root else f"part of this graph (op '{released.op}')"
                 raise RuntimeError(
