@@ -27,6 +27,8 @@ of bench/tensor_mlp.py (784-256-128-10 batch 128 and 2-16-16-1 batch 32, float32
 MNIST 784-50-10 batch 64 step run interleaved with the engine's trace on and off, in one
 process: ratio of median step times, and of tracemalloc peaks over 20 steps.
 `--fallback`: render time of the pure-Python SVG picture (grandalf layout) next to dot's.
+`--player`: the backprop player of the micrograd demo MLP on one sample: build time, page
+size, and its load time in headless chromium (Debian's, through playwright).
 """
 
 from __future__ import annotations
@@ -147,7 +149,52 @@ def fallback_cost():
     print(f"  {'max_nodes=400':<16} dot {t_dot * 1e3:7.1f} ms   pure Python {t_py * 1e3:7.1f} ms")
 
 
+def player_cost():
+    import shutil as _shutil
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from autograd.viz import player
+
+    model = MLP(2, [16, 16, 1], seed=1)
+    loss = demo_loss(model, [(1.0, -0.5, 1)], True)
+    t = time.perf_counter()
+    p = player(loss, model=model)
+    build = time.perf_counter() - t
+    tmp = Path(tempfile.mkdtemp())
+    path = p.save(tmp / "mlp.html")
+    size = path.stat().st_size
+    print(f"micrograd demo MLP, one sample: {len(topological_order(loss))} nodes, {len(p)} frames")
+    print(f"  build {build:.1f} s, page {size / 1e6:.2f} MB")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp / "profile"), executable_path=_shutil.which("chromium"), args=flags, headless=True
+        )
+        page = ctx.new_page()
+        loads, steps = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            page.goto(path.resolve().as_uri())
+            page.wait_for_function("document.querySelector('.crp').dataset.frame === '0'")
+            loads.append(time.perf_counter() - t)
+            page.focus(".crp")
+            t = time.perf_counter()
+            for _ in range(20):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function("document.querySelector('.crp').dataset.frame === '20'")
+            steps.append((time.perf_counter() - t) / 20)
+        ctx.close()
+    load, step = statistics.median(loads), statistics.median(steps)
+    print(f"  load in chromium {load:.2f} s (median of 3), one step {step * 1e3:.0f} ms")
+    _shutil.rmtree(tmp)
+
+
 def main():
+    if "--player" in sys.argv:
+        return player_cost()
     if "--trace-cost" in sys.argv:
         return trace_cost()
     if "--fallback" in sys.argv:

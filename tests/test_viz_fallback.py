@@ -72,7 +72,7 @@ def test_tensor_records_without_dot(no_dot):
     w = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True, label="w")
     y = (w * w).sum()
     y.label = "y"
-    y.backward()
+    y.backward(retain_graph=True)
     with pytest.warns(GraphvizMissing):
         words = texts(draw_graph(y).to_svg())
     assert "w  (2, 2) float64" in words and "[[1., 2.]," in words and "[3., 4.]]" in words
@@ -132,3 +132,19 @@ def test_slide_options_reach_the_rendered_picture():
     png = draw_graph(L, dpi=50).pipe(format="png")
     big = draw_graph(L, dpi=150).pipe(format="png")
     assert png[:4] == b"\x89PNG" and len(big) > len(png)
+
+
+def test_big_graphs_use_the_linear_sweep_and_keep_ranks():
+    """Past GRANDALF_MAX boxes (grandalf takes minutes on 2,000) the layered sweep lays out:
+    every edge goes forward along the rank axis, no two boxes of a rank overlap."""
+    n = layout.GRANDALF_MAX + 50
+    sizes = {f"v{i}": (30.0, 10.0 + i % 3) for i in range(n)}
+    edges = [(f"v{i}", f"v{j}") for i in range(n) for j in (2 * i + 1, 2 * i + 2) if j < n]
+    pos = layout.positions(sizes, edges, "LR", "grandalf")
+    assert all(pos[b][0] > pos[a][0] for a, b in edges)
+    by_rank: dict = {}
+    for k, (x, y) in pos.items():
+        by_rank.setdefault(round(x), []).append((y, sizes[k][1]))
+    for column in by_rank.values():
+        column.sort()
+        assert all(y1 + h1 / 2 <= y2 - h2 / 2 for (y1, h1), (y2, h2) in zip(column, column[1:]))

@@ -173,6 +173,14 @@ def _graph_class():
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
 
+def _memo(scene, key, make):
+    """What every frame of one scene shares (the player builds hundreds): computed once."""
+    memo = scene.__dict__.setdefault("_memo", {})
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def check_options(rankdir, size=None, dpi=None, fontsize=None, where="draw_graph") -> dict:
     """The picture options checked once, with errors that name the fix."""
     if rankdir not in RANKDIRS:
@@ -261,7 +269,7 @@ def _build(
     size, dpi, fontsize = _slide_options(slides or {})
     Graph = _graph_class()
     g = Graph(name="chainrule", format="svg")
-    g._text = _text(scene, None)
+    g._text = _memo(scene, "text", lambda: _text(scene, None))
     freed = ", drawn from its freed pass" if scene.freed else ""
     g._summary = (
         f"{_root_name(scene)}: {len(scene.order)} nodes, {'backward' if backward else 'forward'} view{freed}"
@@ -292,12 +300,12 @@ def _build(
 
     order = scene.order
     n = len(order)
-    units = _units(scene, max_nodes)
+    units = _memo(scene, ("units", max_nodes), lambda: _units(scene, max_nodes))
     box = _unit_names(units)
     g._drawn = {i: box[u] for i, u in enumerate(units) if u is not None}  # node -> its box
     # A very big drawing folds each op into the node it makes: half the shapes for dot to place.
     compact = sum(1 for u in units if u is None) > COMPACT_FROM
-    copies = _distant_uses(scene, units)
+    copies = _memo(scene, ("copies", max_nodes), lambda: _distant_uses(scene, units))
     on_path = _path_to_output(scene, highlight)
     targets = {scene.index[id(t)] for t in _as_list(highlight)}
     step_grads = step_done = step_edges = None
@@ -365,8 +373,9 @@ def _build(
             continue
         ui = units[i]
         target = (f"n{i}" if compact else f"o{i}") if ui is None else box[ui]
-        args = _arg_names(node, formulas)
-        locals_ = _local_derivatives(node) if backward else None
+        # edge labels, only for an op drawn as itself (not inside a box)
+        args = _arg_names(node, formulas) if ui is None else None
+        locals_ = _local_derivatives(node) if backward and ui is None else None
         upstream = grad_of(i) if backward else None
         for pos, j in enumerate(scene.parent_idx[i]):
             uj = units[j]

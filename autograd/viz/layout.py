@@ -12,6 +12,7 @@ import subprocess
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 NODE_GAP, RANK_GAP = 18.0, 64.0  # points between boxes in one rank, and between ranks
+GRANDALF_MAX = 250  # boxes past which grandalf is too slow (minutes at 2,000): our own sweep
 
 
 def positions(sizes: dict, edges: list, rankdir: str = "LR", engine: str = "auto") -> dict:
@@ -27,7 +28,60 @@ def positions(sizes: dict, edges: list, rankdir: str = "LR", engine: str = "auto
         return _dot_positions(sizes, edges, rankdir)
     if engine != "grandalf":
         raise ValueError(f"layout: engine must be 'dot', 'grandalf' or 'auto', got {engine!r}")
+    if len(sizes) > GRANDALF_MAX:
+        return _orient(_sweep_positions(sizes, edges, rankdir in ("LR", "RL")), sizes, rankdir)
     return _grandalf_positions(sizes, edges, rankdir)
+
+
+def _sweep_positions(sizes, edges, across) -> dict:
+    """A plain layered layout in linear time: rank = longest path from an input; inside a
+    rank, boxes sorted by the mean place of their inputs (one sweep). Ranks stack along y
+    (x when `across`), as in `_grandalf_positions` before it turns them."""
+    preds: dict = {k: [] for k in sizes}
+    succs: dict = {k: [] for k in sizes}
+    for a, b in edges:
+        if a in preds and b in preds and a != b:
+            preds[b].append(a)
+            succs[a].append(b)
+    indeg = {k: len(v) for k, v in preds.items()}
+    rank = {k: 0 for k in sizes}
+    queue = [k for k, d in indeg.items() if d == 0]
+    for k in queue:  # Kahn's order; the list grows as it is read
+        for c in succs[k]:
+            rank[c] = max(rank[c], rank[k] + 1)
+            indeg[c] -= 1
+            if not indeg[c]:
+                queue.append(c)
+    layers: dict = {}
+    for k in queue:
+        layers.setdefault(rank[k], []).append(k)
+    place: dict = {}
+    pos: dict = {}
+    depth = 0.0
+    for r in sorted(layers):
+        layer = sorted(
+            layers[r], key=lambda k: sum(place[p] for p in preds[k]) / len(preds[k]) if preds[k] else 0
+        )
+        along = [sizes[k][1] if across else sizes[k][0] for k in layer]  # extent inside the rank
+        thick = max(sizes[k][0] if across else sizes[k][1] for k in layer)
+        x = 0.0
+        for k, ext in zip(layer, along):
+            place[k] = x + ext / 2
+            pos[k] = (place[k], depth + thick / 2)
+            x += ext + NODE_GAP
+        depth += thick + RANK_GAP
+    return pos
+
+
+def _orient(pos, sizes, rankdir) -> dict:
+    """Ranks along y as computed -> the rank direction asked for."""
+    across = rankdir in ("LR", "RL")
+    out = {k: ((y, x) if across else (x, y)) for k, (x, y) in pos.items()}
+    if rankdir in ("RL", "BT"):
+        axis = 0 if rankdir == "RL" else 1
+        far = max(out[k][axis] + sizes[k][axis] / 2 for k in out)
+        out = {k: ((far - x, y) if axis == 0 else (x, far - y)) for k, (x, y) in out.items()}
+    return out
 
 
 def _dot_positions(sizes, edges, rankdir) -> dict:
@@ -87,12 +141,4 @@ def _grandalf_positions(sizes, edges, rankdir) -> dict:
             pos[v.data] = (v.view.xy[0] - left + offset, v.view.xy[1])
         offset += right - left + NODE_GAP * 2
     top = min(y - (sizes[k][0] if across else sizes[k][1]) / 2 for k, (_, y) in pos.items())
-    out = {}
-    for k, (x, y) in pos.items():
-        x, y = x, y - top
-        out[k] = (y, x) if across else (x, y)
-    if rankdir in ("RL", "BT"):  # mirror along the rank axis
-        axis = 0 if rankdir == "RL" else 1
-        far = max(out[k][axis] + sizes[k][axis] / 2 for k in out)
-        out = {k: ((far - x, y) if axis == 0 else (x, far - y)) for k, (x, y) in out.items()}
-    return out
+    return _orient({k: (x, y - top) for k, (x, y) in pos.items()}, sizes, rankdir)
