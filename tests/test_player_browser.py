@@ -157,3 +157,33 @@ def test_gif_and_png_frames(tmp_path):
     assert len(pngs) == len(p) and pngs[0].read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="use .html, .gif or .png"):
         p.save(tmp_path / "L.mp4")
+
+
+def test_shared_nodes_show_plus_equals_and_partial_sums():
+    """f = (a*b) * (a+b): a and b each feed two ops; their .grad is summed with +=, and a
+    frame between the two contributions shows the partial sum as (so far)."""
+    from autograd import Value
+
+    a, b = Value(-2.0, label="a"), Value(3.0, label="b")
+    f = (a * b) * (a + b)
+    f.label = "f"
+    f.backward()
+    p = player(f)
+    text = " | ".join(p.captions)
+    assert "a.grad += 3" in text and "a.grad += -6" in text  # the two parts of d f / d a = -3
+    assert "b.grad += -2" in text and "b.grad += -6" in text  # and of d f / d b = -8
+    partial = [k for k, svg in enumerate(p.frames) if "(so far)" in svg]
+    assert partial and "grad -3.0000" in p.frames[-1] and "grad -8.0000" in p.frames[-1]
+
+
+def test_player_of_a_tensor_graph_freed_by_backward(monkeypatch):
+    from autograd import engine
+    from tests.test_viz_tensor import small_mlp
+
+    monkeypatch.setattr(engine, "KEEP_TRACE", True)
+    model, x, loss = small_mlp()
+    loss.backward()
+    p = player(loss, model=model)
+    assert len(p) == 14  # the inputs, 6 ops forward; the seed, 6 ops backward
+    assert "0.weight.grad = [[4, 8], [4, 8], [0, 0]]" in p.captions[-1].replace(".,", ",").replace(".]", "]")
+    assert "values freed by backward" in p.frames[3]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,3 +149,15 @@ def test_big_graphs_use_the_linear_sweep_and_keep_ranks():
     for column in by_rank.values():
         column.sort()
         assert all(y1 + h1 / 2 <= y2 - h2 / 2 for (y1, h1), (y2, h2) in zip(column, column[1:]))
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def test_golden_svg_of_the_lecture_backward_view_without_dot():
+    """The whole pure-Python SVG (layout included: grandalf is deterministic), looked at once
+    as a picture: records a..L with the lecture's data and grads, edges 2 × -2 = -4 etc."""
+    *_, L = lecture_L()
+    L.backward()
+    picture = svg.render(draw_graph(L, direction="backward", formulas=True), engine="grandalf")
+    assert picture == (GOLDEN / "viz_lecture_L_fallback.svg").read_text(encoding="utf-8")
