@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, draw_graph
-from autograd.viz import GraphvizMissing, dot, layout, svg
+from autograd.viz import GraphvizMissing, graph, layout, svg
 from tests.test_viz import lecture_L, lecture_neuron, needs_dot
 
 pytest.importorskip("grandalf")
@@ -25,7 +25,7 @@ pytest.importorskip("grandalf")
 @pytest.fixture
 def no_dot(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(dot, "_told", False)
+    monkeypatch.setattr(graph, "_told", False)
     assert shutil.which("dot") is None
 
 

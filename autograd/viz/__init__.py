@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping
 
 from .. import engine
 from ..engine import Node
-from .dot import INSTALL_HINT, GraphvizMissing, _build, check_options
+from .dot import _build
+from .graph import INSTALL_HINT, GraphvizMissing, check_options
 from .labels import _brief, _op_text
 from .live import TrainingRecorder, record_training
 from .play import Player, player

@@ -18,7 +18,8 @@ import json
 import re
 from pathlib import Path
 
-from .dot import _build, check_options
+from .dot import _build
+from .graph import check_options
 from .labels import HIGHLIGHT, _brief, _op_text
 from .layout import positions
 from .scene import _complete, _Scene
