@@ -100,3 +100,26 @@ def test_tensor_model_boundary_and_bad_arguments():
         rec.record(3.0)
     with pytest.raises(ValueError, match="nothing recorded yet"):
         record_training(model).player()
+
+
+def test_live_display_updates_in_place(monkeypatch):
+    """live=True: one display, updated with the newest frame at each recorded step."""
+    display = pytest.importorskip("IPython.display")
+    shown, updates = [], []
+
+    class Handle:
+        def update(self, obj):
+            updates.append(obj.data)
+
+    def fake_display(obj, display_id=False):
+        shown.append(obj.data)
+        return Handle()
+
+    monkeypatch.setattr(display, "display", fake_display)
+    model = MLP(2, [4, 1], seed=0)
+    X = np.array([[0.5, 1.0], [-1.0, 0.2]])
+    rec = record_training(model, X, np.array([1.0, -1.0]), live=True, grid=4)
+    assert shown == ["<i>no step recorded yet</i>"]
+    for step in range(3):
+        rec.record(hinge_step(model, X, np.array([1.0, -1.0]), 0.1), step)
+    assert len(updates) == 3 and "step 2" in updates[-1] and 'class="crp-frame"' in updates[-1]

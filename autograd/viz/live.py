@@ -128,9 +128,21 @@ class TrainingRecorder:
         return "".join(parts)
 
     def _latest_html(self) -> str:
+        """The newest frame alone (laid out on its own: one layout call per update)."""
         if not self.frames:
             return "<i>no step recorded yet</i>"
-        return self.player(fps=1)._frame_html(len(self.frames) - 1)
+        from .layout import positions
+        from .svg import draw
+
+        scene, step, value, _ = self.frames[-1]
+        sizes = {k: b.size() for k, b in scene.boxes.items()}
+        pos = positions(sizes, [(a, b) for a, b, _ in scene.edges], scene.rankdir)
+        picture = draw(scene, pos, sizes).replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+        return (
+            f'<div class="crp-frame"><div style="font-size:13px">step {step}: loss {value:.4f}</div>'
+            f'<div style="display:flex;gap:12px;align-items:flex-start">{self._side(len(self.frames) - 1)}'
+            f"{picture}</div></div>"
+        )
 
     # playing -----------------------------------------------------------------------------
     def player(self, fps: float = 4.0, engine: str = "auto"):
