@@ -90,7 +90,7 @@ def trace_cost(rounds=200):
 
     import numpy as np
 
-    from autograd import Tensor, engine
+    from autograd import Tensor, pass_trace
     from bench.tensor_mlp import chainrule_step, init_params, make_data
 
     print("trace on / off: one SGD step (median of interleaved steps), tracemalloc peak of 20 steps")
@@ -103,20 +103,20 @@ def trace_cost(rounds=200):
         times = {True: [], False: []}
         for k in range(rounds):
             for keep in (True, False) if k % 2 else (False, True):
-                engine.KEEP_TRACE = keep
+                pass_trace.KEEP_TRACE = keep
                 t = time.perf_counter()
                 chainrule_step(runs[keep], x, y, 0.01)
                 times[keep].append(time.perf_counter() - t)
         peaks = {}
         for keep in (True, False):
-            engine.KEEP_TRACE = keep
+            pass_trace.KEEP_TRACE = keep
             tracemalloc.start()
             for _ in range(20):
                 loss = chainrule_step(runs[keep], x, y, 0.01)
             peaks[keep] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             del loss
-        engine.KEEP_TRACE = True
+        pass_trace.KEEP_TRACE = True
         on, off = statistics.median(times[True]), statistics.median(times[False])
         print(
             f"  MLP {'-'.join(map(str, sizes))} batch {batch}: {on * 1e6:8.1f} us vs {off * 1e6:8.1f} us "

@@ -177,10 +177,10 @@ def test_shared_nodes_show_plus_equals_and_partial_sums():
 
 
 def test_player_of_a_tensor_graph_freed_by_backward(monkeypatch):
-    from autograd import engine
+    from autograd import pass_trace
     from tests.test_viz_tensor import small_mlp
 
-    monkeypatch.setattr(engine, "KEEP_TRACE", True)
+    monkeypatch.setattr(pass_trace, "KEEP_TRACE", True)
     model, x, loss = small_mlp()
     loss.backward()
     p = player(loss, model=model)

@@ -57,9 +57,9 @@ def test_micrograd_mlp_on_moons_records_graph_loss_and_boundary(tmp_path):
 
 
 def test_frames_are_capped_by_thinning(monkeypatch):
-    from autograd import engine
+    from autograd import pass_trace
 
-    monkeypatch.setattr(engine, "KEEP_TRACE", True)
+    monkeypatch.setattr(pass_trace, "KEEP_TRACE", True)
     w = Tensor(np.array([[0.5], [-0.5]]), requires_grad=True, label="w")
     X = np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.7]])
     rec = record_training(None, max_frames=4)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd import Tensor, draw_graph, engine
+from autograd import Tensor, draw_graph, pass_trace
 from autograd.viz import backward_steps, to_text
 from tests.test_viz import edges, label_of, node_ids
 
@@ -27,7 +27,7 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.fixture
 def keeping(monkeypatch):
     """Passes keep their trace (on by default in notebooks and consoles, not in scripts)."""
-    monkeypatch.setattr(engine, "KEEP_TRACE", True)
+    monkeypatch.setattr(pass_trace, "KEEP_TRACE", True)
 
 
 def small_mlp():
@@ -139,12 +139,12 @@ def test_a_freed_graph_summarises_large_gradients(keeping):
 
 
 def test_a_script_without_traces_is_told_and_traces_from_then_on(monkeypatch):
-    monkeypatch.setattr(engine, "KEEP_TRACE", False)  # a script: backward keeps nothing
+    monkeypatch.setattr(pass_trace, "KEEP_TRACE", False)  # a script: backward keeps nothing
     model, x, loss = small_mlp()
     loss.backward()
     with pytest.raises(RuntimeError, match=r"kept no trace.*keep_graphs\(\).*run the step"):
         draw_graph(loss)
-    assert engine.KEEP_TRACE  # on from now
+    assert pass_trace.KEEP_TRACE  # on from now
     model, x, loss = small_mlp()
     loss.backward()
     assert "grad [4., 4., 0.]" in to_text(loss, model=model)
@@ -153,12 +153,12 @@ def test_a_script_without_traces_is_told_and_traces_from_then_on(monkeypatch):
 def test_trace_records_are_flat_and_read_back(keeping):
     model, x, loss = small_mlp()
     loss.backward()
-    records = list(engine.last_pass(loss).records())
+    records = list(pass_trace.last_pass(loss).records())
     assert [r[1] for r in records] == ["mean", "**2", "-", "linear", "relu", "linear"]
     assert records[0][0] == id(loss) and records[3][2] == (1, 1) and records[3][3] == np.float32
     assert len(records[3][5]) == 3  # linear: x, weight, bias
     del loss  # the trace goes with its output
-    assert not any(engine.last_pass(n) for n in ())
+    assert not any(pass_trace.last_pass(n) for n in ())
 
 
 def test_op_arguments_are_shown():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from .. import engine
+from .. import pass_trace
 from ..engine import Node
 from .dot import _build
 from .graph import INSTALL_HINT, GraphvizMissing, check_options
@@ -179,4 +179,4 @@ def keep_graphs(on: bool = True) -> None:
     names, small gradients, norms of big ones; no saved data), so `draw_graph(loss)` works
     after it. On by default in notebooks and consoles; scripts switch it on here (it costs
     about a microsecond per op of a backward pass)."""
-    engine.KEEP_TRACE = bool(on)
+    pass_trace.KEEP_TRACE = bool(on)

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from ..engine import GradSummary
+from ..pass_trace import GradSummary
 
 FREED_TEXT = "values freed by backward"
 

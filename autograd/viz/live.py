@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .. import engine
+from .. import pass_trace
 from ..engine import Node
 from ..grad_mode import no_grad
 from .svg import scene_of
@@ -44,7 +44,7 @@ class TrainingRecorder:
                 f"got {self.X.shape}"
             )
         self.grid = grid
-        engine.KEEP_TRACE = True  # each step's graph is drawn after its (plain) backward
+        pass_trace.KEEP_TRACE = True  # each step's graph is drawn after its (plain) backward
         self.frames: list = []  # (Scene2D, step, loss, boundary or None)
         self.losses: list = []  # (step, loss) of every recorded call, kept for the curve
         self._calls = 0

@@ -3,7 +3,7 @@
 Gradients come from the nodes when they hold them, or from replaying the backward rules on
 raw data, so a Tensor graph shows every intermediate gradient without `retain_grad()`. A
 Tensor graph that a plain `backward()` freed is read from the light trace that pass kept
-(`engine.last_pass`): ops, shapes, dtypes, labels and the gradients that reached each node.
+(`pass_trace.last_pass`): ops, shapes, dtypes, labels and the gradients that reached each node.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import engine
-from ..engine import UNVISITED, Node, last_pass, topological_order
+from .. import pass_trace
+from ..engine import UNVISITED, Node, topological_order
 from ..grad_mode import no_grad
+from ..pass_trace import last_pass
 from .labels import _flag, _is_array
 from .trace import freed_graph
 
@@ -32,8 +33,8 @@ class _Scene:
         released = next((n for n in order if n._released), None)
         if released is not None:
             trace = last_pass(root) if released is root else None
-            if trace is None and released is root and not engine.KEEP_TRACE:
-                engine.KEEP_TRACE = True  # from now on, passes keep what a picture needs
+            if trace is None and released is root and not pass_trace.KEEP_TRACE:
+                pass_trace.KEEP_TRACE = True  # from now on, passes keep what a picture needs
                 raise RuntimeError(
                     "draw_graph: a plain backward() freed this graph as it went, as PyTorch frees "
                     "its saved tensors, and kept no trace of it: traces are kept in notebooks and "

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import UNVISITED, GradSummary
+from ..engine import UNVISITED
+from ..pass_trace import GradSummary
 
 _NOT_A_RULE = object()  # `_rule` of an op ghost: the scene only asks whether it has one
 
@@ -74,7 +75,7 @@ def freed_graph(root, trace):
 
 def _grad(g, shape, dtype):
     """A recorded gradient: an array, a float (the sum of squares of a big one) or None
-    (a mid-sized one the pass did not keep: see engine.SMALL_GRAD / BIG_GRAD)."""
+    (a mid-sized one the pass did not keep: see pass_trace.SMALL_GRAD / BIG_GRAD)."""
     return GradSummary(shape, dtype, g) if g is None or type(g) is float else g
 
 
