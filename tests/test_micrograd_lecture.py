@@ -323,3 +323,16 @@ def test_micrograd_style_constructor():
     assert not Value(1.0, requires_grad=False).requires_grad
     with pytest.raises(ValueError, match="_op 'relu6'"):
         Value(1.0, (a,), "relu6")
+
+
+def test_a_new_graph_on_used_leaves_is_pending_not_hand_set():
+    """Leaves keep an earlier pass's gradients; a new graph on them is drawn as not computed
+    yet, while a gradient set by hand on an op result (the lecture's L.grad = 1.0) shows."""
+    from autograd import Value, draw_dot
+
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    (a * b).backward()
+    c = a + b
+    assert "grad —" in draw_dot(c).source and "grad -3.0000" not in draw_dot(c).source
+    c.grad = 1.0
+    assert "grad 1.0000" in draw_dot(c).source

@@ -300,5 +300,8 @@ def _path_to_output(scene, highlight):
 
 
 def _has_hand_grads(order) -> bool:
-    """A scalar graph some of whose nodes carry a gradient though no pass has run."""
-    return not _is_array(order[-1].data) and any(isinstance(n.grad, float) and n.grad for n in order)
+    """A scalar graph some of whose op results carry a gradient though no pass has run on
+    it: set by hand. (Leaves may still hold an earlier graph's gradients: those do not count.)"""
+    return not _is_array(order[-1].data) and any(
+        n._rule is not None and isinstance(n.grad, float) and n.grad for n in order
+    )
