@@ -9,6 +9,7 @@ is held. `autograd.viz` reads it with `last_pass(root)`; it goes when the root g
 
 from __future__ import annotations
 
+import os
 import sys
 from weakref import ref as _ref
 
@@ -17,7 +18,11 @@ import numpy as np
 
 def _interactive() -> bool:
     """A notebook or a console, where pictures are drawn: there the trace is kept by default.
-    Scripts (training, benchmarks) pay nothing unless they ask: `autograd.viz.keep_graphs()`."""
+    Scripts (training, benchmarks) pay nothing unless they ask: `autograd.viz.keep_graphs()`.
+    CHAINRULE_KEEP_GRAPHS=1 or 0 in the environment decides instead."""
+    env = os.environ.get("CHAINRULE_KEEP_GRAPHS")
+    if env is not None:
+        return env.strip().lower() not in ("", "0", "false", "no", "off")
     return "ipykernel" in sys.modules or hasattr(sys, "ps1") or bool(sys.flags.interactive)
 
 
