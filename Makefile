@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo scalar-demo cnn-demo test lint install dot bench lab clean docs
+.PHONY: demo scalar-demo cnn-demo test lint install dot chromium bench lab clean docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ dot:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; \
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq graphviz >/dev/null; \
 	  else echo "graphviz's dot is missing and this user cannot apt-get install it: run 'apt-get install graphviz' as root (macOS: brew install graphviz)"; exit 1; fi; }
+
+# Debian's chromium: the player's browser tests drive it with playwright (no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and this user cannot apt-get install it: the player's browser tests will be skipped"; fi; }
 
 demo: install dot
 	$(PY) examples/mnist_demo.py
@@ -47,7 +54,7 @@ lint: install
 docs: install dot
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
-test: install dot lint docs
+test: install dot chromium lint docs
 	$(PY) -m pytest -q
 
 bench: install

@@ -12,6 +12,18 @@ from .tensor_ops import cat, maximum, stack, where
 from .value import Value
 from .viz import draw_graph
 
+# isort: split
+from .viz import (
+    Player,
+    TrainingRecorder,
+    backward_steps,
+    draw_dot,
+    keep_graphs,
+    player,
+    record_training,
+    to_text,
+)
+
 __all__ = [
     "GradcheckError",
     "gradcheck",
@@ -25,6 +37,14 @@ __all__ = [
     "Value",
     "detect_anomaly",
     "draw_graph",
+    "draw_dot",
+    "backward_steps",
+    "to_text",
+    "player",
+    "Player",
+    "TrainingRecorder",
+    "record_training",
+    "keep_graphs",
     "enable_grad",
     "grad",
     "is_grad_enabled",

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from operator import attrgetter
 
+from . import pass_trace
 from .grad_mode import enable_grad, no_grad
 from .grad_mode import state as _state
 
@@ -280,6 +281,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     """
     root = roots[0]
     free = root._frees_graph and not retain_graph
+    trace = pass_trace.Trace() if free and pass_trace.KEEP_TRACE else None  # for pictures
     token = object()
     leaves = _mark_consumers(roots, token)
     if len(roots) == 1:
@@ -293,9 +295,11 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     _state.enabled = create_graph  # rules record a graph only for create_graph
     try:
         if root._conform_needed or free or create_graph:
-            _pass_general(ready, token, wanted, root, free, create_graph)
+            _pass_general(ready, token, wanted, root, free, create_graph, trace)
         else:
             _pass_unrolled(ready, token, wanted, root._keeps_every_grad)
+        if trace is not None:
+            trace.finish(root, leaves, token)
         for node in leaves:  # leaves waited for the end of the pass
             g = node._g
             node._g = None
@@ -368,7 +372,7 @@ def _pass_unrolled(ready, token, wanted, keeps_every_grad: bool) -> None:
                     push(b)
 
 
-def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool) -> None:
+def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, trace=None) -> None:
     """The reverse pass for every other graph: Tensor graphs (a gradient is summed back to
     the shape of a broadcast input, and without retain_graph each node drops its parents
     and saved data once its rule has run, as PyTorch frees its saved tensors) and any graph
@@ -417,6 +421,8 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool) ->
             parents = (a, b)
             gs = rule(node._ctx, g, node._data, a._data, b._data)
         if free:  # this node's part of the graph is used up
+            if trace is not None:  # what a picture of the pass needs (autograd.pass_trace)
+                trace.op(node, g, parents)
             node._a = node._b = node._ctx = None
         _send(parents, gs, token, push, conform if conform is not None and rule not in exact else None, node)
 

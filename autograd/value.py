@@ -18,6 +18,7 @@ import math
 from numbers import Real
 
 from . import engine
+from .grad_mode import no_grad
 from .grad_mode import state as _state
 
 
@@ -27,7 +28,9 @@ class Value(engine.Node):
     __slots__ = ()
     _keeps_every_grad = True
 
-    def __init__(self, data, label: str = "", requires_grad: bool = True):
+    def __init__(self, data, _children=(), _op: str = "", label: str = "", requires_grad: bool = True):
+        if _children.__class__ is str:  # Value(2.0, "a"): the second argument was the label
+            _children, label = (), _children
         if isinstance(data, Value):
             data = data.data
         elif not isinstance(data, Real):
@@ -43,6 +46,8 @@ class Value(engine.Node):
         self.requires_grad = requires_grad
         self._rule = None
         self._ctx = None
+        if _children or _op:
+            self._made_by(tuple(_children), _op)
 
     @property
     def op(self) -> str:
@@ -72,6 +77,48 @@ class Value(engine.Node):
     def backward(self, create_graph: bool = False) -> None:
         """Set `.grad` of every node in the graph to d(self)/d(node); leaves accumulate."""
         engine.backward(self, None, retain_graph=True, create_graph=create_graph)
+
+    # micrograd's names: the lecture's code runs with only its import changed ---------------
+    @property
+    def _prev(self) -> set:
+        """The parents as a set, as micrograd keeps them (`parents` keeps order and repeats)."""
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        """The op that made this node, as micrograd names it ('' for a leaf)."""
+        return self.op
+
+    def _backward(self) -> None:
+        """micrograd's manual step: add `self.grad` times each local derivative to the
+        parents' `.grad` (`+=`, as the lecture's closures do). Nothing for a leaf."""
+        if self._rule is None:
+            return
+        parents = self.parents
+        with no_grad():
+            gs = self._rule(self._ctx, self.grad, self.data, *[p.data for p in parents])
+        for p, gp in zip(parents, gs):
+            if gp is not None and p.requires_grad:
+                p.grad += gp
+
+    def _made_by(self, children: tuple, op: str) -> None:
+        """`Value(data, (a, b), '+')`: a node made by a known op from Values, as micrograd
+        builds its own; the engine differentiates it with that op's rule."""
+        rules = {name: rule for rule, name in _OP_NAMES.items()}
+        n = None
+        if op.startswith("**") and op != "**":
+            n, rule = float(op[2:]), _pow_rule
+        else:
+            rule = rules.get(op)
+        arity = 2 if rule in (_add_rule, _mul_rule, _pow_value_rule) else 1
+        if rule is None or len(children) != arity or not all(isinstance(c, Value) for c in children):
+            raise ValueError(
+                f"Value: _op {op!r} with {len(children)} children is not an op Value can differentiate; "
+                f"use one of {sorted(rules)} or '**n' with its Value inputs (or build it with the operators)"
+            )
+        self._a = children[0]
+        self._b = children[1] if arity == 2 else None
+        self._rule, self._ctx = rule, n
 
     # The primitives (+ * ** tanh exp relu log sqrt sigmoid abs) follow the class, each
     # beside its derivative, and are bound as methods by _bind() at the end of the file.

@@ -16,12 +16,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd import Tensor, draw_graph
+from autograd import Tensor, draw_graph, pass_trace
 from autograd.viz import backward_steps, to_text
 from tests.test_viz import edges, label_of, node_ids
 
 nn = pytest.importorskip("nn")
 GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def keeping(monkeypatch):
+    """Passes keep their trace (on by default in notebooks and consoles, not in scripts)."""
+    monkeypatch.setattr(pass_trace, "KEEP_TRACE", True)
 
 
 def small_mlp():
@@ -87,16 +93,72 @@ def test_before_backward_and_with_retained_graph():
     assert "grad [[4., 4., 0.]]" in label_of(draw_graph(loss, model=model).source, "n3")
 
 
-def test_a_graph_freed_by_backward_says_so():
+def test_a_graph_freed_by_backward_is_still_drawn_from_its_trace(keeping):
+    """After a plain backward() the picture shows the graph that ran and the gradients of the
+    module docstring (the same as with retain_graph=True), but not the freed values."""
     model, x, _ = small_mlp()
     hidden = model[1](model[0](x))
     loss = ((model[2](hidden) - 1.0) ** 2).mean()
+    loss.label = "loss"
     loss.backward()  # frees the graph as it goes, as PyTorch does
-    for draw in (draw_graph, to_text, lambda root: next(backward_steps(root))):
-        with pytest.raises(RuntimeError, match=r"freed this graph.*retain_graph=True"):
-            draw(loss)
+    src = draw_graph(loss, model=model).source
+    assert len([i for i in node_ids(src) if i.startswith("n")]) == 11
+    assert "grad [[4., 8.],<BR/> [4., 8.],<BR/> [0., 0.]]" in label_of(src, "n1")  # 0.weight
+    assert "grad [[4., 4., 0.]]" in label_of(src, "n3") and "grad [[4., 4., 4.]]" in label_of(src, "n4")
+    assert "values freed by backward" in label_of(src, "n3")  # h = W1 x + b1 was freed
+    assert "4." in label_of(src, "n10")  # the output keeps its value
+    assert "(1, 3) float32" in label_of(src, "n3") and "<B>relu</B>" in label_of(src, "o4")
+    assert "dead" not in label_of(src, "o4")  # no values kept: no count of dead units
+    text = to_text(loss, model=model)
+    assert "0.bias  (3,) float32  [0. , 0. , 0.5]  grad [4., 4., 0.]" in text
+    steps = list(backward_steps(loss, model=model))
+    assert len(steps) == 7 and "step 6/6" in steps[-1].source  # the seed, then six ops
+    assert "0.bias.grad = [4., 4., 0.]" in steps[-1].source
     with pytest.raises(RuntimeError, match="freed part of this graph"):
-        draw_graph((hidden * 2).sum())  # built on the freed graph
+        draw_graph((hidden * 2).sum())  # built on the freed graph: no trace of its own
+    with pytest.raises(RuntimeError, match="backward"):
+        loss.backward()  # the saved data really is gone
+
+
+def test_a_freed_graph_summarises_large_gradients(keeping):
+    """Big gradients are kept as their norm, parameters' from their .grad, mid-sized
+    intermediate ones (where one reduction would cost as much as the op) not at all."""
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((100, 100)), requires_grad=True, label="w")
+    v = Tensor(rng.standard_normal((20, 30)), requires_grad=True, label="v")
+    y = (w * 2.0).sum() + (v * 3.0).sum()
+    y.backward()
+    src = draw_graph(y).source
+    assert f"‖grad‖ {np.sqrt(10_000 * 4):.4g}" in label_of(src, "n0")  # w: its .grad, d/dw = 2
+    assert f"‖grad‖ {np.sqrt(10_000):.4g}" in label_of(src, "n1")  # w * 2: d y / d (w * 2) = 1
+    assert "(100, 100) float64" in label_of(src, "n1")
+    assert f"‖grad‖ {np.sqrt(600 * 9):.4g}" in label_of(src, "n3")  # v: its .grad, d/dv = 3
+    assert "grad not kept by backward" in label_of(src, "n4")  # v * 3: 600 values
+    v.grad = None  # a .grad changed since the pass is not shown as this pass's
+    assert "grad not kept by backward" in label_of(draw_graph(y).source, "n3")
+
+
+def test_a_script_without_traces_is_told_and_traces_from_then_on(monkeypatch):
+    monkeypatch.setattr(pass_trace, "KEEP_TRACE", False)  # a script: backward keeps nothing
+    model, x, loss = small_mlp()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"kept no trace.*keep_graphs\(\).*run the step"):
+        draw_graph(loss)
+    assert pass_trace.KEEP_TRACE  # on from now
+    model, x, loss = small_mlp()
+    loss.backward()
+    assert "grad [4., 4., 0.]" in to_text(loss, model=model)
+
+
+def test_trace_records_are_flat_and_read_back(keeping):
+    model, x, loss = small_mlp()
+    loss.backward()
+    records = list(pass_trace.last_pass(loss).records())
+    assert [r[1] for r in records] == ["mean", "**2", "-", "linear", "relu", "linear"]
+    assert records[0][0] == id(loss) and records[3][2] == (1, 1) and records[3][3] == np.float32
+    assert len(records[3][5]) == 3  # linear: x, weight, bias
+    del loss  # the trace goes with its output
+    assert not any(pass_trace.last_pass(n) for n in ())
 
 
 def test_op_arguments_are_shown():
