@@ -108,3 +108,18 @@ def test_topic_page_shows_its_executed_pictures(browser, site_url):
     assert not foreign, f"the page asked the network for {foreign}"
     assert not errors, errors
     page.close()
+
+
+def test_the_pictures_page_player_steps(browser, site_url):
+    page, foreign, errors = _page(browser, site_url)
+    page.goto(site_url + "pictures.html")
+    counter = page.locator("article .crp-counter").first
+    first = counter.inner_text()
+    assert first.startswith("1 / "), first
+    page.locator("article [data-act=next]").first.click()
+    assert counter.inner_text() == "2 / " + first.split(" / ")[1]
+    counter.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "player.png"))
+    assert not foreign, f"the page asked the network for {foreign}"
+    assert not errors, errors
+    page.close()
