@@ -176,6 +176,8 @@ def getitem(a, key):
         data = a._data[key]
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {a._data.shape})") from None
+    if basic and data.__class__ is not _ndarray:  # one element: a 0-d view, sharing memory
+        data = a._data[(key if key.__class__ is tuple else (key,)) + (Ellipsis,)]
     return _make(data, a, None, "getitem", _getitem_rule, (key, basic))
 
 
@@ -263,11 +265,39 @@ def size(a, dim=None):
     return shape[one_dim("size", len(shape), dim)]
 
 
+class _SizeMethod:
+    """`t.size`: PyTorch's method. Used as numpy's number (t.size * 2, t.size == 6) it says
+    to call numel() instead of failing with Python's message about a method."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, t):
+        self._t = t
+
+    def __call__(self, dim=None):
+        return size(self._t, dim)
+
+    def _numpy_habit(self, *args):
+        raise TypeError(
+            "size is PyTorch's method here: t.size() is the shape, t.size(d) one dimension's size; "
+            "for numpy's t.size (the number of elements) use t.numel()"
+        )
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _numpy_habit
+    __floordiv__ = __rfloordiv__ = __int__ = __index__ = __float__ = _numpy_habit
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _numpy_habit
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<method size of Tensor of shape {self._t._data.shape}>"
+
+
 def bind() -> None:
     T = Tensor
     T.__getitem__ = getitem
-    for fn in (expand, reshape, permute, transpose, swapaxes, t, size, clone):
+    for fn in (expand, reshape, permute, transpose, swapaxes, t, clone):
         setattr(T, fn.__name__, fn)
+    T.size = property(_SizeMethod, doc=size.__doc__)
     T.T = property(reversed_dims, doc="all dimensions reversed (the transpose of a matrix)")
     T.mT = property(matrix_transpose, doc="the last two dimensions swapped")
     T.dim = lambda self: self._data.ndim

@@ -27,6 +27,7 @@ Semantics follow PyTorch where numpy has no say:
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import sys
@@ -265,7 +266,12 @@ class Tensor(engine.Node):
             elif isinstance(gradient, _ndarray):
                 seed = gradient
             else:
-                seed = np.asarray(gradient, dtype=data.dtype)
+                try:
+                    seed = np.asarray(gradient, dtype=data.dtype)
+                except (TypeError, ValueError):
+                    raise TypeError(
+                        f"backward: gradient must be a Tensor, an array or a number, got {gradient!r}"
+                    ) from None
             _check_seed(seed, data)
             _handed.add(id(seed))  # the caller still holds it: copy before storing
         return _const(seed) if create_graph else seed
@@ -509,16 +515,15 @@ def bump(arr) -> None:
     """Record an in-place change of arr's memory: ticks the clock; views of it share the record."""
     global _epoch
     _epoch += 1
-    root = _base(arr)
-    key = id(root)
-    entry = _mutations.get(key)
-    if entry is None or entry[2]() is not root:
-        entry = _mutations[key] = [0, [], weakref.ref(root, functools.partial(_forget, key))]
-    entry[0] += 1
-    ticks = entry[1]
-    ticks.append(_epoch)
-    if len(ticks) > _TICKS_KEPT:
-        del ticks[0]
+    if arr.base is not None:
+        arr = _base(arr)
+    entry = _mutations.get(id(arr))
+    if entry is not None and entry[2]() is arr:  # [count, recent ticks, weakref]
+        entry[0] += 1
+        entry[1].append(_epoch)  # a deque: the oldest tick drops out by itself
+        return
+    ticks = collections.deque((_epoch,), _TICKS_KEPT)
+    _mutations[id(arr)] = [1, ticks, weakref.ref(arr, functools.partial(_forget, id(arr)))]
 
 
 def _base(arr):

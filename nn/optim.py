@@ -166,7 +166,7 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
-            n = sum(p.size for p in group["params"])
+            n = sum(p.numel() for p in group["params"])
             lines.append(f"  group {i}: {len(group['params'])} tensors, {n:,} parameters")
             lines.extend(f"    {k}: {v}" for k, v in group.items() if k != "params")
         return "\n".join(lines + [")"])
