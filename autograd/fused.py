@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import EXACT_RULES, Tensor, _make, _make_n
+from .tensor import EXACT_RULES, READS, Tensor, _make, _make_n
 
 # The ufuncs' reductions, called directly: ndarray.sum and .max add a Python wrapper each.
 _add_reduce, _max_reduce = np.add.reduce, np.maximum.reduce
@@ -44,6 +44,7 @@ def _linear_rule(need, g, out, x, w, b=None):
 
 
 EXACT_RULES.add(_linear_rule)  # one dtype throughout (linear checks), 2-D shapes
+READS[_linear_rule] = (True, False)  # x and W, not the output (for the in-place version check)
 
 
 def softmax_cross_entropy(input: Tensor, probs, classes, reduction: str):
@@ -91,3 +92,4 @@ def _cross_entropy_rule(ctx, g, out, z):
 
 
 EXACT_RULES.add(_cross_entropy_rule)  # d has the logits' shape and dtype
+READS[_cross_entropy_rule] = (True, False)  # the logits only for create_graph; softmax is kept in ctx

@@ -54,13 +54,24 @@ def _total(x, axes, keep: bool):
     return x.sum(axes, keepdims=keep)  # ints and bools sum as int64, as PyTorch
 
 
+def _dims(op, ndim, dim, keepdim, axis, keepdims):
+    """reduce_dims for the ops whose two spellings mean the same (sum, mean, logsumexp,
+    argmax, argmin): the keep flag may come in the other library's spelling, as PyTorch
+    accepts (`x.sum(1, keepdims=True)` is valid numpy and valid PyTorch)."""
+    if keepdims is not None and keepdim is None and axis is None:
+        keepdim, keepdims = keepdims, None
+    elif keepdim is not None and keepdims is None and dim is None and axis is not None:
+        keepdim, keepdims = None, keepdim
+    return reduce_dims(op, ndim, dim, keepdim, axis, keepdims)
+
+
 # sum and mean ---------------------------------------------------------------------------
 def sum(a, dim=None, keepdim=None, *, axis=None, keepdims=None):
     """sum over dim (None: all)"""
     if dim is None and axis is None and keepdim is None and keepdims is None:
         axes, keep = None, False
     else:
-        axes, keep = reduce_dims("sum", a._data.ndim, dim, keepdim, axis, keepdims)
+        axes, keep = _dims("sum", a._data.ndim, dim, keepdim, axis, keepdims)
     return _make(_total(a._data, axes, keep), a, None, "sum", _sum_rule, (axes, keep))
 
 
@@ -76,7 +87,7 @@ def mean(a, dim=None, keepdim=None, *, axis=None, keepdims=None):
     if dim is None and axis is None and keepdim is None and keepdims is None:
         axes, keep = None, False
     else:
-        axes, keep = reduce_dims("mean", a._data.ndim, dim, keepdim, axis, keepdims)
+        axes, keep = _dims("mean", a._data.ndim, dim, keepdim, axis, keepdims)
     x = a._data
     n = _count(x.shape, axes)
     if n == 0:
@@ -97,7 +108,8 @@ def _extremum(a, dim, keepdim, axis, keepdims, op: str, reduce, arg, result):
     if dim is None and axis is None and keepdim is None and keepdims is None:
         axes, keep = None, False  # the whole tensor: a value
     elif axis is not None or keepdims is not None:
-        axes, keep = reduce_dims(op, x.ndim, None, None, axis, keepdims)  # numpy: values only
+        # numpy's meaning, the values only; with a dim or keepdim (PyTorch's) it is an error
+        axes, keep = reduce_dims(op, x.ndim, dim, keepdim, axis, keepdims)
     elif dim is None:
         raise TypeError(f"{op}: keepdim= needs a dim ({op}(dim, keepdim=True)); {op}() reduces everything")
     elif isinstance(dim, (Tensor, _ndarray)):
@@ -165,7 +177,7 @@ def min(a, dim=None, keepdim=None, *, axis=None, keepdims=None):
 
 def _arg(a, dim, keepdim, axis, keepdims, op: str, fn):
     x = a._data
-    axes, keep = reduce_dims(op, x.ndim, dim, keepdim, axis, keepdims)
+    axes, keep = _dims(op, x.ndim, dim, keepdim, axis, keepdims)
     if axes is not None and len(axes) > 1:
         raise TypeError(f"{op}: takes one dimension, got {dim if axis is None else axis!r}")
     if x.size == 0:
@@ -265,7 +277,7 @@ def _log_softmax_rule(ax, g, out, a):
 def logsumexp(a, dim=None, keepdim=None, *, axis=None, keepdims=None):
     """log(sum(e^x)) over dim (None: all), shifted by the max so it cannot overflow"""
     x = a._data
-    axes, keep = reduce_dims("logsumexp", x.ndim, dim, keepdim, axis, keepdims)
+    axes, keep = _dims("logsumexp", x.ndim, dim, keepdim, axis, keepdims)
     if x.size == 0:
         raise ValueError(f"logsumexp: the tensor of shape {x.shape} is empty")
     m = x.max(axis=axes, keepdims=True)

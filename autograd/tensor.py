@@ -27,6 +27,7 @@ Semantics follow PyTorch where numpy has no say:
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import sys
@@ -519,12 +520,10 @@ def bump(arr) -> None:
     entry = _mutations.get(id(arr))
     if entry is not None and entry[2]() is arr:  # [count, recent ticks, weakref]
         entry[0] += 1
-        ticks = entry[1]
-        ticks.append(_epoch)
-        if len(ticks) > _TICKS_KEPT:
-            del ticks[0]
+        entry[1].append(_epoch)  # a deque: the oldest tick drops out by itself
         return
-    _mutations[id(arr)] = [1, [_epoch], weakref.ref(arr, functools.partial(_forget, id(arr)))]
+    ticks = collections.deque((_epoch,), _TICKS_KEPT)
+    _mutations[id(arr)] = [1, ticks, weakref.ref(arr, functools.partial(_forget, id(arr)))]
 
 
 def _base(arr):

@@ -1,11 +1,13 @@
-"""Tensor ops: each primitive's forward with its backward rule right below it, then the
-ops composed from primitives, then the table that binds them as Tensor methods.
+"""Tensor ops: arithmetic and elementwise primitives, each forward with its backward rule
+right below it, then the ops composed from them, then the binding of these and of the
+shape ops, reductions and in-place ops (their own files) as Tensor methods.
 
 A rule is `rule(ctx, g, out, *parents) -> one gradient per parent (None: not needed)`.
 The engine calls it on raw numpy arrays (fast path) or, for `create_graph=True`, on the
 Tensors themselves, so rules use only what both understand: operators, `.T`, `.sum`,
-`.reshape`, `.transpose`, `.swapaxes`, `.astype`, and the small `_exp`/`_where`/...
-helpers that dispatch on type. Gradients may keep the output's broadcast shape: the
+`.reshape`, `.swapaxes`, `.astype`, and the small `_exp`/`_where`/`shape_ops._permute`/...
+helpers that dispatch on type (an array's `transpose(perm)` is a Tensor's
+`permute(perm)`). Gradients may keep the output's broadcast shape: the
 engine's one unbroadcast step (`Tensor._conform`) sums them back to each input's shape.
 Piecewise-constant factors (masks of relu, max, clip) are computed from raw data: they
 are constants of the graph, with zero derivative almost everywhere.

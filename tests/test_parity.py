@@ -499,3 +499,32 @@ def inplace_on_the_input_of_an_op_that_saved_its_output_is_fine(torch):
     x.detach().mul_(4)
     y.sum().backward()
     return x.grad
+
+
+@case
+def float32_stays_float32_through_the_reductions(torch):
+    x = torch.tensor([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]], dtype=torch.float32, requires_grad=True)
+    v = x.var(1) + x.std(0).sum() + x.max(1).values + x.logsumexp(1) + x.mean(1, keepdim=True).sum(1)
+    v.sum().backward()
+    # not compared: float32 with an int64 *tensor* is float64 here (numpy's promotion), float32 in torch
+    return (
+        v,
+        v.dtype,
+        x.grad,
+        (x / 2).dtype,
+        (x.pow(2) / torch.tensor([1.0, 2.0, 3.0], dtype=torch.float32)).dtype,
+    )
+
+
+@case
+def negative_dims_everywhere(torch):
+    x = torch.arange(24.0).reshape(2, 3, 4).requires_grad_()
+    y = torch.cat([x, x], dim=-2).sum(-1) + torch.stack([x, x], dim=-1).sum((-1, -2)).unsqueeze(-1) * 0
+    y.sum().backward()
+    return y, x.grad, x.transpose(-1, -3).shape, x.softmax(-2).sum(-2), x.argmax(-1), x.size(-2)
+
+
+@case
+def one_dimensional_transposes(torch):
+    v = torch.tensor([1.0, 2.0, 3.0])
+    return v.T, v.t(), v.permute(0), v.transpose(0, -1), v.dim(), v.numel()

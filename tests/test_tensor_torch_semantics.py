@@ -44,8 +44,8 @@ def test_reduce_dims_normalises_both_spellings():
         (dict(dim="0"), TypeError, "sum: dim must be an int"),
         (dict(dim=True), TypeError, "sum: dim must be an int"),
         (dict(dim=1, axis=1), TypeError, "sum: got both PyTorch's `dim` and numpy's `axis`"),
-        (dict(dim=1, keepdims=True), TypeError, "`dim` and numpy's `keepdims`"),
-        (dict(axis=1, keepdim=True), TypeError, "`keepdim` and numpy's `axis`"),
+        (dict(dim=1, keepdims=True), TypeError, "got both PyTorch's `dim` and numpy's `keepdims`"),
+        (dict(axis=1, keepdim=True), TypeError, "got both PyTorch's `keepdim` and numpy's `axis`"),
         (dict(keepdim=True, keepdims=True), TypeError, "`keepdim` and numpy's `keepdims`"),
         (
             dict(dim=2),
@@ -59,11 +59,27 @@ def test_reduce_dims_normalises_both_spellings():
 def test_reduce_dims_errors_name_the_op(kwargs, error, text):
     with pytest.raises(error, match=text):
         reduce_dims("sum", 2, **kwargs)
-    with pytest.raises(error, match=text):
-        leaf(A).sum(**kwargs)  # the method says the same
+    if "dim" in kwargs and "keepdims" in kwargs or "axis" in kwargs and "keepdim" in kwargs:
+        leaf(A).sum(**kwargs)  # sum means the same in both spellings: PyTorch accepts this mix too
+        with pytest.raises(TypeError, match=text):
+            leaf(A).max(**kwargs)  # max does not: the two spellings give different results
+    else:
+        with pytest.raises(error, match=text):
+            leaf(A).sum(**kwargs)  # the method says the same
 
 
 # numpy's keywords keep numpy's meaning ----------------------------------------------
+def test_where_the_meanings_agree_a_mix_pytorch_accepts_is_accepted():
+    x = leaf(A)
+    np.testing.assert_array_equal(x.sum(1, keepdims=True).data, A.sum(1, keepdims=True))  # numpy and torch
+    np.testing.assert_array_equal(x.mean(axis=0, keepdim=True).data, A.mean(0, keepdims=True))
+    np.testing.assert_array_equal(x.argmax(1, keepdims=True).data, A.argmax(1, keepdims=True))
+    with pytest.raises(TypeError, match="max: got both PyTorch's `dim` and numpy's `keepdims`"):
+        x.max(1, keepdims=True)  # torch: (values, indices); numpy: values. Neither is guessed
+    with pytest.raises(TypeError, match="min: got both PyTorch's `keepdim` and numpy's `axis`"):
+        x.min(axis=1, keepdim=True)
+
+
 def test_numpy_keywords_keep_numpys_meaning():
     x = leaf(A)
     np.testing.assert_array_equal(x.max(axis=1).data, A.max(axis=1))  # values, not a pair
