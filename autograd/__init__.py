@@ -190,6 +190,10 @@ from . import tensor_math  # noqa: E402
 from .tensor_math import *  # noqa: E402,F403
 
 __all__ += tensor_math.__all__
+from . import tensor_activation  # noqa: E402
+from .tensor_activation import *  # noqa: E402,F403
+
+__all__ += tensor_activation.__all__
 from . import tensor_shape  # noqa: E402
 from .tensor_shape import *  # noqa: E402,F403
 
@@ -204,6 +208,10 @@ from .tensor_index import *  # noqa: E402,F403
 from .tensor_linalg import *  # noqa: E402,F403
 
 __all__ += tensor_index.__all__ + tensor_linalg.__all__ + tensor_compare.__all__
+from . import tensor_convert  # noqa: E402
+
+negative = tensor_convert.negative
+__all__ += tensor_convert.__all__
 
 # Convolution and pooling (issue 12), where torch has them at top level (torch.conv2d, ...);
 # the rest are in nn.functional

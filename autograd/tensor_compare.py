@@ -1,13 +1,15 @@
 """Comparisons and tests with PyTorch's names: eq ne lt le gt ge (and their long names),
-isclose, allclose, isnan, isinf, isfinite, equal. No gradient: the elementwise ones give
-bool tensors, allclose and equal give a Python bool.
+isclose, allclose, isnan, isinf, isfinite, equal, logical_and/or/xor/not. No gradient: the
+elementwise ones give bool tensors, allclose and equal give a Python bool.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Tensor, _const, _raw
+from . import surface
+from .surface import raw as _raw
+from .tensor import _const
 from .tensor_ops import _broadcast_error
 
 
@@ -33,6 +35,16 @@ lt = _compare("lt", np.less, "<")
 le = _compare("le", np.less_equal, "<=")
 gt = _compare("gt", np.greater, ">")
 ge = _compare("ge", np.greater_equal, ">=")
+
+
+logical_and = _compare("logical_and", np.logical_and, "and")
+logical_or = _compare("logical_or", np.logical_or, "or")
+logical_xor = _compare("logical_xor", np.logical_xor, "xor")
+
+
+def logical_not(input):
+    """not input elementwise (nonzero is true), as a bool tensor"""
+    return _const(np.asarray(np.logical_not(_arr(input))))
 
 
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
@@ -69,17 +81,11 @@ def isfinite(input):
     return _const(np.asarray(np.isfinite(_arr(input))))
 
 
-METHODS = (eq, ne, lt, le, gt, ge, isclose, allclose, equal, isnan, isinf, isfinite)
+METHODS = (eq, ne, lt, le, gt, ge, isclose, allclose, equal, isnan, isinf, isfinite, logical_and,
+           logical_or, logical_xor, logical_not)  # fmt: skip
 ALIASES = {"greater": gt, "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne}
 __all__ = [fn.__name__ for fn in METHODS] + list(ALIASES)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-    for name, fn in ALIASES.items():
-        setattr(Tensor, name, fn)
-
-
-_bind()
+surface.bind(METHODS, ALIASES)

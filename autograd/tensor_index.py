@@ -13,9 +13,11 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
 from .dims import one_dim
-from .tensor import Tensor, _const, _make, _raw
+from .surface import raw as _raw
+from .tensor import Tensor, _const, _make
 from .tensor_ops import _lift
 
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -57,8 +59,9 @@ def _check_gather(op: str, shape: tuple, index: np.ndarray, d: int, what: str = 
 
 
 # gather and scatter_add: each the other's backward --------------------------------------
-def gather(input, dim: int, index):
-    """out[i][j] = input[index[i][j]][j] for dim 0 (any rank, any dim)"""
+def gather(input, dim: int, index, *, sparse_grad: bool = False):
+    """out[i][j] = input[index[i][j]][j] for dim 0 (any rank, any dim); sparse_grad is
+    accepted and ignored (gradients are dense arrays)"""
     a = _tensor(input, "gather")
     d = one_dim("gather", a.ndim, dim)
     idx = _index_array("gather", index)
@@ -68,7 +71,7 @@ def gather(input, dim: int, index):
 
 def _gather_rule(ctx, g, out, a):
     d, idx = ctx
-    return (scatter_add(np.zeros(a.shape, _raw(g).dtype), d, idx, g) if g.__class__ is Tensor
+    return (scatter_add(np.zeros(a.shape, _raw(g).dtype), d, idx, g) if isinstance(g, Tensor)
             else _add_at(np.zeros(a.shape, g.dtype), idx, d, g),)  # fmt: skip
 
 
@@ -90,7 +93,7 @@ def scatter_add(input, dim: int, index, src):
 
 def _scatter_add_rule(ctx, g, out, a, s):
     d, idx = ctx
-    return g, (gather(g, d, idx) if g.__class__ is Tensor else g[_along(idx, d)])
+    return g, (gather(g, d, idx) if isinstance(g, Tensor) else g[_along(idx, d)])
 
 
 def _src_part(op: str, s: Tensor, idx: np.ndarray) -> Tensor:
@@ -135,7 +138,7 @@ def _scatter_value_rule(kept, g, out, a):
 
 def _scatter_rule(ctx, g, out, a, s):
     d, idx, kept = ctx
-    return g * kept, (gather(g, d, idx) if g.__class__ is Tensor else g[_along(idx, d)])
+    return g * kept, (gather(g, d, idx) if isinstance(g, Tensor) else g[_along(idx, d)])
 
 
 # selections that compose indexing -------------------------------------------------------
@@ -146,6 +149,9 @@ def index_select(input, dim: int, index):
     idx = _index_array("index_select", index)
     if idx.ndim > 1:
         raise ValueError(f"index_select: index must be 1-D, got shape {idx.shape}")
+    n = a.shape[d]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"index_select: index out of range for dim {dim} of size {n} (shape {a.shape})")
     return a[(slice(None),) * d + (idx.reshape(-1),)]
 
 
@@ -255,9 +261,6 @@ METHODS = (gather, scatter, scatter_add, index_select, masked_fill, masked_selec
 __all__ = [fn.__name__ for fn in METHODS]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-
-
-_bind()
+# gather reads only its input's shape, but PyTorch saves the input: the same check here
+_READS = dict.fromkeys((_scatter_add_rule, _scatter_rule, _scatter_value_rule), surface.NOTHING)
+surface.bind(METHODS, reads={**_READS, _gather_rule: surface.INPUTS})

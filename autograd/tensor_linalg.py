@@ -1,6 +1,7 @@
 """Products with PyTorch's names and checks: mm, bmm, mv, dot, outer (compositions of
 matmul, which has the gradient) and einsum, a primitive whose gradient for each operand is
-another einsum: of the output's gradient with the other operands.
+another einsum: of the output's gradient with the other operands. Also diagonal, trace and
+diag (compositions of indexing and einsum).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ import string
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
+from .dims import one_dim
 from .tensor import Tensor, _make_n
 from .tensor_ops import _lift
 
@@ -176,21 +179,57 @@ def _einsum_rule(ctx, g, out, *ops):
                 arrays.append(np.ones(sizes[c], dtype))
         terms = [out_sub] + others + extra_subs
         target = "".join(fresh)
-        if any(a.__class__ is Tensor for a in arrays):
+        if any(isinstance(a, Tensor) for a in arrays):
             grads.append(einsum(",".join(terms) + "->" + target, *arrays))
         else:
             grads.append(_call(terms, target, arrays))
     return tuple(grads)
 
 
-METHODS = (mm, bmm, mv, dot, outer)
+# diagonals -------------------------------------------------------------------------------
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """the diagonal of the (dim1, dim2) planes, shifted by offset, as the last dim (a gather)"""
+    a = _tensor(input, "diagonal")
+    if a.ndim < 2:
+        raise ValueError(f"diagonal: needs at least 2 dimensions, got shape {a.shape}")
+    d1, d2 = one_dim("diagonal", a.ndim, dim1), one_dim("diagonal", a.ndim, dim2)
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {dim1}")
+    m = a.movedim((d1, d2), (-2, -1))
+    n1, n2 = m.shape[-2:]
+    rows = np.arange(max(0, -offset), max(0, min(n1, n2 - offset)))
+    return m[..., rows, rows + offset]
+
+
+_diagonal = diagonal  # diag's argument is named `diagonal`, as PyTorch's
+
+
+def trace(input):
+    """the sum of the main diagonal of a 2-D tensor"""
+    a = _tensor(input, "trace")
+    if a.ndim != 2:
+        raise ValueError(f"trace: expects a 2-D tensor, got shape {a.shape}")
+    return diagonal(a).sum()
+
+
+def diag(input, diagonal: int = 0):
+    """a 1-D tensor as the `diagonal`-th diagonal of a square matrix, or that diagonal of a 2-D tensor"""
+    a = _tensor(input, "diag")
+    if a.ndim == 2:
+        return _diagonal(a, diagonal)
+    if a.ndim != 1:
+        raise ValueError(f"diag: expects a 1-D or 2-D tensor, got shape {a.shape}")
+    n, k = a.shape[0], abs(diagonal)
+    # out[r_i, c_i] = x[i] through two one-hot selectors, so the gradient is einsum's
+    rows, cols = (
+        np.eye(n, n + k, 0 if diagonal >= 0 else k),
+        np.eye(n, n + k, diagonal if diagonal >= 0 else 0),
+    )
+    return einsum("i,ia,ib->ab", a, rows.astype(a.dtype), cols.astype(a.dtype))
+
+
+METHODS = (mm, bmm, mv, dot, outer, diagonal, trace, diag)
 __all__ = [fn.__name__ for fn in METHODS] + ["ger", "einsum"]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-    Tensor.ger = outer
-
-
-_bind()
+surface.bind(METHODS, {"ger": outer}, {_einsum_rule: surface.INPUTS})

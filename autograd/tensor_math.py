@@ -1,5 +1,6 @@
 """Elementwise math with PyTorch's names, arguments and gradients: trigonometric and
-hyperbolic functions, exponentials and logarithms, activations, clamping, rounding.
+hyperbolic functions, exponentials and logarithms, rounding, clamping (the activations
+are in tensor_activation.py).
 
 Each primitive is one line of forward and a rule right above it (`rule(ctx, g, out, a)`),
 written with operators and the dispatching helpers below so that a rule runs on numpy
@@ -15,9 +16,11 @@ import math
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
-from .tensor import Tensor, _const, _make, _make_n, _raw
-from .tensor_ops import _lift, _lift_pair, _masked, _where
+from .surface import raw as _raw
+from .tensor import Tensor, _const, _make, _make_n
+from .tensor_ops import _lift, _lift_pair, _masked
 
 try:  # scipy's erf is vectorised; math.erf elementwise is the fallback (numpy has none)
     from scipy.special import erf as _erf_np
@@ -30,13 +33,12 @@ except ImportError:  # pragma: no cover - scipy comes with the test extras
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
 # dispatch: the same call on an array (numpy) or a Tensor (our op, recorded) -----------
 def _on(tensor_fn, numpy_fn):
     def f(x):
-        return tensor_fn(x) if x.__class__ is Tensor else numpy_fn(x)
+        return tensor_fn(x) if isinstance(x, Tensor) else numpy_fn(x)
 
     return f
 
@@ -53,7 +55,7 @@ def _unary(name: str, forward, rule, doc: str):
     """The op `name`: forward(array) -> array, recorded with `rule`."""
 
     def op(input):
-        a = input if input.__class__ is Tensor else _lift(input, name)
+        a = input if isinstance(input, Tensor) else _lift(input, name)
         return _make(forward(a._data), a, None, name, rule)
 
     op.__name__, op.__qualname__, op.__doc__ = name, name, doc
@@ -152,7 +154,7 @@ def _log1p_rule(ctx, g, out, a):
 
 
 def _rsqrt_rule(ctx, g, out, a):
-    return (g * out / a * -0.5,)
+    return (g * out * out * out * -0.5,)  # from the output alone, as PyTorch saves it
 
 
 def _square_rule(ctx, g, out, a):
@@ -189,134 +191,10 @@ fix = trunc
 
 def round(input, decimals: int = 0):
     """x rounded to `decimals` places, halves to even (as PyTorch and numpy); zero gradient"""
-    a = input if input.__class__ is Tensor else _lift(input, "round")
+    a = input if isinstance(input, Tensor) else _lift(input, "round")
     if decimals.__class__ is bool or not isinstance(decimals, (int, np.integer)):
         raise TypeError(f"round: decimals must be an int, got {decimals!r}")
     return _make(np.round(a._data, int(decimals)), a, None, "round", _zero_rule)
-
-
-# activations --------------------------------------------------------------------------
-def _logsigmoid_np(x):
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))  # no overflow for large |x|
-
-
-def _logsigmoid_rule(ctx, g, out, a):
-    return (g * _sigmoid(-a),)
-
-
-logsigmoid = _unary("logsigmoid", _logsigmoid_np, _logsigmoid_rule, "log(sigmoid x); d/dx = sigmoid(-x)")
-
-
-def softplus(input, beta: float = 1.0, threshold: float = 20.0):
-    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)"""
-    a = input if input.__class__ is Tensor else _lift(input, "softplus")
-    x = a._data
-    bx = x * beta
-    linear = bx > threshold
-    data = np.where(linear, x, np.logaddexp(0, bx) / beta)  # logaddexp: no overflow
-    return _make(data, a, None, "softplus", _softplus_rule, (beta, linear))
-
-
-def _softplus_rule(ctx, g, out, a):
-    beta, linear = ctx
-    return (_where(linear, g, g * _sigmoid(a * beta)),)
-
-
-def elu(input, alpha: float = 1.0):
-    """x for x > 0, else alpha (e^x - 1); the gradient at 0 is alpha, as PyTorch"""
-    a = input if input.__class__ is Tensor else _lift(input, "elu")
-    x = a._data
-    pos = x > 0
-    data = np.where(pos, x, alpha * np.expm1(np.minimum(x, 0)))  # no overflow on the unused side
-    return _make(data, a, None, "elu", _elu_rule, (alpha, pos))
-
-
-def _elu_rule(ctx, g, out, a):
-    alpha, pos = ctx
-    return (_where(pos, g, g * (out + alpha)),)  # alpha e^x = out + alpha where x <= 0
-
-
-def selu(input):
-    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al."""
-    return elu(input, _SELU_ALPHA) * _SELU_SCALE
-
-
-def _bounded(name, forward, mask):
-    """An op that is linear between bounds and constant outside: gradient g * mask(x)."""
-
-    def rule(ctx, g, out, a):
-        return (_masked(g, mask(_raw(a), *ctx)),)
-
-    def op(input, *bounds):
-        a = input if input.__class__ is Tensor else _lift(input, name)
-        return _make(forward(a._data, *bounds), a, None, name, rule, bounds)
-
-    rule.__name__ = f"_{name}_rule"
-    return op, rule
-
-
-def _inside(x, lo, hi):
-    return (x > lo) & (x < hi)  # strict: PyTorch's hardtanh gives 0 at the bounds
-
-
-_hardtanh, _hardtanh_rule = _bounded("hardtanh", np.clip, _inside)
-_relu6, _relu6_rule = _bounded("relu6", np.clip, _inside)
-
-
-def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
-    """min_val, x or max_val: x clipped; the gradient is 1 strictly inside, as PyTorch"""
-    if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
-    return _hardtanh(input, min_val, max_val)
-
-
-def relu6(input):
-    """min(max(x, 0), 6); the gradient is 1 on 0 < x < 6"""
-    return _relu6(input, 0.0, 6.0)
-
-
-def _hardsigmoid_np(x):
-    return np.clip(x / 6 + 0.5, 0, 1)
-
-
-def _hardsigmoid_rule(ctx, g, out, a):
-    return (_masked(g, _inside(_raw(a), -3, 3)) / 6,)
-
-
-def _hardswish_np(x):
-    return x * np.clip(x + 3, 0, 6) / 6
-
-
-def _hardswish_rule(ctx, g, out, a):
-    x = _raw(a)
-    return (_where(_inside(x, -3, 3), g * (a / 3 + 0.5), _masked(g, x >= 3)),)
-
-
-hardsigmoid = _unary("hardsigmoid", _hardsigmoid_np, _hardsigmoid_rule, "clip(x / 6 + 1/2, 0, 1)")
-hardswish = _unary("hardswish", _hardswish_np, _hardswish_rule, "x * hardsigmoid(x)")
-
-
-def gelu(input, approximate: str = "none"):
-    """x Φ(x), Φ the standard normal CDF; approximate='tanh' uses Hendrycks & Gimpel's tanh form"""
-    a = input if isinstance(input, Tensor) else _lift(input, "gelu")
-    if approximate == "none":
-        return a * (erf(a * (1 / math.sqrt(2))) + 1) * 0.5
-    if approximate == "tanh":
-        inner = (a + a * a * a * 0.044715) * math.sqrt(2 / math.pi)
-        return a * (_ops.tanh(inner) + 1) * 0.5
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-
-
-def silu(input):
-    """x sigmoid(x) (swish)"""
-    a = input if isinstance(input, Tensor) else _lift(input, "silu")
-    return a * _ops.sigmoid(a)
-
-
-def mish(input):
-    """x tanh(softplus(x))"""
-    a = input if isinstance(input, Tensor) else _lift(input, "mish")
-    return a * _ops.tanh(softplus(a))
 
 
 # clamping and elementwise extrema ---------------------------------------------------------
@@ -325,7 +203,7 @@ def clamp(input, min=None, max=None):
     goes to x where min <= x <= max, to min where it wins, to max where it wins (as PyTorch)"""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given (not None)")
-    a = input if input.__class__ is Tensor else _lift(input, "clamp")
+    a = input if isinstance(input, Tensor) else _lift(input, "clamp")
     lo_t, hi_t = (not (b is None or _ops._is_scalar(b)) for b in (min, max))
     parents, lo, hi = [a], min, max
     if lo_t:
@@ -347,8 +225,12 @@ def _clamp_rule(ctx, g, out, a, *bounds):
     x = _raw(a)
     lo = _raw(bounds[0]) if lo_t else lo
     hi = _raw(bounds[-1]) if hi_t else hi
-    from_x = np.ones(x.shape, bool) if lo is None else x >= lo  # ties go to x
-    over = np.zeros(x.shape, bool) if hi is None else np.where(from_x, x, lo) > hi
+    if lo is None:
+        from_x, low = np.ones(x.shape, bool), x
+    else:
+        from_x = x >= lo  # ties go to x
+        low = np.where(from_x, x, lo)  # max(x, min)
+    over = np.zeros(x.shape, bool) if hi is None else low > hi
     grads = [_masked(g, from_x & ~over)]
     if lo_t:
         grads.append(_masked(g, ~from_x & ~over))
@@ -411,19 +293,17 @@ def lerp(input, end, weight):
 # binding --------------------------------------------------------------------------------
 METHODS = (sin, cos, tan, asin, acos, atan, atan2, sinh, cosh, exp2, expm1, log2, log10, log1p,
            rsqrt, square, reciprocal, erf, sign, floor, ceil, trunc, frac, round, clamp, clip,
-           clamp_min, clamp_max, fmax, fmin, lerp, logsigmoid, softplus, elu, selu, hardtanh, relu6,
-           hardsigmoid, hardswish, gelu, silu, mish)  # fmt: skip
+           clamp_min, clamp_max, fmax, fmin, lerp)  # fmt: skip
 ALIASES = {"arcsin": asin, "arccos": acos, "arctan": atan, "arctan2": atan2, "fix": trunc}
 
-leaky_relu = _ops.leaky_relu  # already PyTorch's (negative_slope=0.01; slope at 0): exported as is
-__all__ = [fn.__name__ for fn in METHODS] + list(ALIASES) + ["leaky_relu"]
+__all__ = [fn.__name__ for fn in METHODS] + list(ALIASES)
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-    for name, fn in ALIASES.items():
-        setattr(Tensor, name, fn)
-
-
-_bind()
+_RULES_OF_INPUTS = (_sin_rule, _cos_rule, _asin_rule, _acos_rule, _atan_rule, _sinh_rule, _cosh_rule,
+                    _log2_rule, _log10_rule, _log1p_rule, _square_rule, _erf_rule, _clamp_rule,
+                    _fmax_rule, _fmin_rule, _atan2_rule)  # fmt: skip
+_RULES_OF_OUTPUT = (_tan_rule, _exp2_rule, _expm1_rule, _rsqrt_rule, _reciprocal_rule)
+_READS = dict.fromkeys(_RULES_OF_INPUTS, surface.INPUTS)
+_READS.update(dict.fromkeys(_RULES_OF_OUTPUT, surface.OUTPUT))
+_READS.update({_zero_rule: surface.NOTHING, _identity_rule: surface.NOTHING})
+surface.bind(METHODS, ALIASES, _READS)

@@ -13,11 +13,14 @@ import math
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
 from .dims import one_dim, reduce_dims
 from .reductions import _kept_shape
-from .tensor import Tensor, _const, _make, _raw
-from .tensor_ops import _lift, _masked, _where
+from .surface import raw as _raw
+from .surface import where as _where
+from .tensor import Tensor, _const, _make
+from .tensor_ops import _lift, _masked
 from .tensor_shape import flip, movedim
 
 
@@ -36,19 +39,19 @@ def _kept(g, a_shape, axes, keepdim):
 
 # dispatch: arrays (numpy) or Tensors (recorded) ---------------------------------------------
 def _cumsum(x, d):
-    return cumsum(x, d) if x.__class__ is Tensor else np.cumsum(x, d)
+    return cumsum(x, d) if isinstance(x, Tensor) else np.cumsum(x, d)
 
 
 def _cumprod(x, d):
-    return cumprod(x, d) if x.__class__ is Tensor else np.cumprod(x, d)
+    return cumprod(x, d) if isinstance(x, Tensor) else np.cumprod(x, d)
 
 
 def _flip(x, d):
-    return flip(x, d) if x.__class__ is Tensor else np.flip(x, d)
+    return flip(x, d) if isinstance(x, Tensor) else np.flip(x, d)
 
 
 def _moveaxis(x, s, d):
-    return movedim(x, s, d) if x.__class__ is Tensor else np.moveaxis(x, s, d)
+    return movedim(x, s, d) if isinstance(x, Tensor) else np.moveaxis(x, s, d)
 
 
 def _join(parts, d):
@@ -60,7 +63,10 @@ def _stack(parts, d):
 
 
 def _has_tensor(parts) -> bool:
-    return Tensor in {p.__class__ for p in parts}  # (this module's `any` is the reduction)
+    for p in parts:  # (not any(): in this module, `any` is the reduction)
+        if isinstance(p, Tensor):
+            return True
+    return False
 
 
 def _exclusive_cumprod(x, d: int):
@@ -103,6 +109,8 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     """running sums along dim; the gradient is the reversed running sum of g"""
     a = _cast(_tensor(input, "cumsum"), dtype)
     d = _scan_dim("cumsum", a, dim, axis)
+    if not a.ndim:  # a 0-d scan is the identity
+        return _make(a._data.copy(), a, None, "cumsum", _scan0_rule)
     return _make(np.cumsum(a._data, d), a, None, "cumsum", _cumsum_rule, d)
 
 
@@ -114,7 +122,13 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
     """running products along dim; exact gradients where the input has zeros"""
     a = _cast(_tensor(input, "cumprod"), dtype)
     d = _scan_dim("cumprod", a, dim, axis)
+    if not a.ndim:
+        return _make(a._data.copy(), a, None, "cumprod", _scan0_rule)
     return _make(np.cumprod(a._data, d), a, None, "cumprod", _cumprod_rule, d)
+
+
+def _scan0_rule(ctx, g, out, a):
+    return (g,)
 
 
 def _cumprod_rule(d, g, out, a):
@@ -219,7 +233,8 @@ def _norm_rule(ctx, g, out, a):
     if p == 2:
         return (a * _where(zero, 0.0, g / _where(zero, 1.0, out)),)
     if p < 1:
-        scaled = _masked(abs(a) ** (p - 1), x != 0) * sign
+        nonzero = x != 0  # |x|^(p - 1) is infinite at 0, where PyTorch's gradient is 0
+        scaled = _masked(abs(_where(nonzero, a, 1.0)) ** (p - 1), nonzero) * sign
         return (scaled * g * out ** (1 - p),)
     scaled = sign * abs(a) ** (p - 1) if p < 2 else a * abs(a) ** (p - 2)
     return (scaled * _where(zero, 0.0, g / _where(zero, 1.0, out ** (p - 1))),)
@@ -243,9 +258,8 @@ METHODS = (prod, cumsum, cumprod, amax, amin, norm, all, any)
 __all__ = [fn.__name__ for fn in METHODS]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-
-
-_bind()
+surface.bind(
+    METHODS,
+    reads={_prod_rule: surface.BOTH, _cumsum_rule: surface.NOTHING, _scan0_rule: surface.NOTHING,
+           _cumprod_rule: surface.BOTH, _amax_rule: surface.BOTH, _norm_rule: surface.BOTH},
+)  # fmt: skip

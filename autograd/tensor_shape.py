@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from . import surface
 from . import tensor_ops as _ops
 from .dims import one_dim, reduce_dims
 from .tensor import Tensor, _make
@@ -33,6 +34,15 @@ def _sizes(op: str, sizes) -> tuple:
     return tuple(int(n) for n in sizes)
 
 
+def _one_spelling(op: str, args: tuple, dims) -> tuple:
+    """f(0, 1), f((0, 1)) or f(dims=(0, 1)), not both."""
+    if dims is None:
+        return args
+    if args:
+        raise TypeError(f"{op}: give the dims positionally or as dims=, not both")
+    return (dims,)
+
+
 def _tensor(x, op: str) -> Tensor:
     return x if isinstance(x, Tensor) else _lift(x, op)
 
@@ -42,7 +52,11 @@ def view(input, *shape):
     """the same elements in a new shape (numpy's reshape semantics; one size may be -1)"""
     if len(shape) == 1 and (isinstance(shape[0], (type, np.dtype, str))):
         raise TypeError("view: view(dtype) is not supported; use astype(dtype) (it copies)")
-    return _tensor(input, "view").reshape(*shape)
+    a = _tensor(input, "view")
+    try:
+        return a.reshape(*shape)
+    except ValueError as e:
+        raise ValueError(str(e).replace("reshape:", "view:", 1)) from None
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
@@ -85,13 +99,29 @@ def unsqueeze(input, dim: int):
     """a size-1 dim inserted at `dim` (in [-ndim - 1, ndim])"""
     a = _tensor(input, "unsqueeze")
     shape = a.shape
-    d = one_dim("unsqueeze", len(shape) + 1, dim)
+    n = len(shape)
+    if isinstance(dim, _int_types) and not -n - 1 <= dim <= n:
+        raise IndexError(
+            f"unsqueeze: dim {dim} is out of range for a tensor with {n} dimensions "
+            f"(expected a dim in [{-n - 1}, {n}])"
+        )
+    d = one_dim("unsqueeze", n + 1, dim)
     return a.reshape(shape[:d] + (1,) + shape[d:])
 
 
 def expand_as(input, other):
     """input broadcast to other's shape"""
     return _tensor(input, "expand_as").expand(tuple(np.shape(other)))
+
+
+def view_as(input, other):
+    """input in other's shape"""
+    return view(input, tuple(np.shape(other)))
+
+
+def reshape_as(input, other):
+    """input in other's shape"""
+    return _tensor(input, "reshape_as").reshape(tuple(np.shape(other)))
 
 
 # primitives ------------------------------------------------------------------------------
@@ -105,6 +135,8 @@ def repeat(input, *sizes):
             f"repeat: {len(sizes)} sizes for a tensor with {a.ndim} dimensions (shape {a.shape}); "
             "give one per dimension (or use tile, which fills in leading 1s)"
         )
+    if any(r < 0 for r in sizes):
+        raise ValueError(f"repeat: sizes {sizes} must not be negative")
     shape = (1,) * (len(sizes) - a.ndim) + a.shape
     pairs = tuple(x for r, n in zip(sizes, shape) for x in (r, n))
     return _make(np.tile(a._data, sizes), a, None, "repeat", _repeat_rule, pairs)
@@ -114,22 +146,22 @@ def _repeat_rule(pairs, g, out, a):
     return (g.reshape(pairs).sum(axis=tuple(range(0, len(pairs), 2))).reshape(a.shape),)
 
 
-def tile(input, dims):
+def tile(input, *sizes, dims=None):
     """repeat, with dims padded by leading 1s when shorter than the tensor's rank"""
     a = _tensor(input, "tile")
-    dims = _sizes("tile", (dims,))
+    dims = _sizes("tile", _one_spelling("tile", sizes, dims))
     return repeat(a, (1,) * (a.ndim - len(dims)) + dims)
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
     """the order of elements along `dims` reversed"""
     a = _tensor(input, "flip")
-    axes, _ = reduce_dims("flip", a.ndim, _sizes("flip", dims))
+    axes, _ = reduce_dims("flip", a.ndim, _sizes("flip", _one_spelling("flip", args, dims)))
     return _make(np.flip(a._data, axes), a, None, "flip", _flip_rule, axes)
 
 
 def _flip_rule(axes, g, out, a):
-    return (flip(g, axes) if g.__class__ is Tensor else np.flip(g, axes),)
+    return (flip(g, axes) if isinstance(g, Tensor) else np.flip(g, axes),)
 
 
 def roll(input, shifts, dims=None):
@@ -150,7 +182,7 @@ def roll(input, shifts, dims=None):
 def _roll_rule(ctx, g, out, a):
     shifts, dims = ctx
     back = -shifts if dims is None else tuple(-s for s in shifts)
-    return (roll(g, back, dims) if g.__class__ is Tensor else np.roll(g, back, dims),)
+    return (roll(g, back, dims) if isinstance(g, Tensor) else np.roll(g, back, dims),)
 
 
 def movedim(input, source, destination):
@@ -169,7 +201,7 @@ def movedim(input, source, destination):
 
 def _movedim_rule(ctx, g, out, a):
     src, dst = ctx
-    return (movedim(g, dst, src) if g.__class__ is Tensor else np.moveaxis(g, dst, src),)
+    return (movedim(g, dst, src) if isinstance(g, Tensor) else np.moveaxis(g, dst, src),)
 
 
 def _triangle(op: str, lower: bool):
@@ -234,8 +266,11 @@ def chunk(input, chunks: int, dim: int = 0):
     a = _tensor(input, "chunk")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = a.shape[one_dim("chunk", a.ndim, dim)]
-    return split(a, max(1, -(-n // chunks)), dim)
+    d = one_dim("chunk", a.ndim, dim)
+    n = a.shape[d]
+    if n == 0:  # PyTorch gives `chunks` empty pieces
+        return tuple(_slice(a, d, 0, 0) for _ in range(chunks))
+    return split(a, -(-n // chunks), dim)
 
 
 def unbind(input, dim: int = 0):
@@ -265,15 +300,10 @@ def vstack(tensors):
 row_stack = vstack
 moveaxis = movedim
 
-METHODS = (view, flatten, unflatten, squeeze, unsqueeze, expand_as, repeat, tile, flip, roll,
-           movedim, narrow, split, chunk, unbind, tril, triu)  # fmt: skip
+METHODS = (view, view_as, reshape_as, flatten, unflatten, squeeze, unsqueeze, expand_as, repeat, tile,
+           flip, roll, movedim, narrow, split, chunk, unbind, tril, triu)  # fmt: skip
 __all__ = [fn.__name__ for fn in METHODS] + ["moveaxis", "hstack", "vstack", "row_stack"]
 
 
-def _bind():
-    for fn in METHODS:
-        setattr(Tensor, fn.__name__, fn)
-    Tensor.moveaxis = movedim
-
-
-_bind()
+_SHAPE_ONLY = (_repeat_rule, _flip_rule, _roll_rule, _movedim_rule, _triangle_rule)
+surface.bind(METHODS, {"moveaxis": movedim}, dict.fromkeys(_SHAPE_ONLY, surface.NOTHING))

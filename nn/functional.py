@@ -371,6 +371,9 @@ def embedding(input, weight, padding_idx=None):
 from autograd.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: E402
 from autograd.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
 from autograd.resize import interpolate, pad  # noqa: E402
+from autograd.tensor_activation import hardsigmoid, hardswish, logsigmoid, mish, relu6, selu  # noqa: E402
 
 from . import loss_functions as _losses  # noqa: E402
 from .loss_functions import huber_loss, kl_div, l1_loss, smooth_l1_loss  # noqa: E402
+
+__all__ += ["hardsigmoid", "hardswish", "logsigmoid", "mish", "relu6", "selu"]  # tensor_activation
