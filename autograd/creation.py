@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .tensor import Tensor, as_dtype
+from .tensor import Tensor, as_dtype, share
 
 _generator = np.random.default_rng()
 
@@ -74,6 +74,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing `array`'s memory (no copy; an in-place change shows in both)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    share(array)  # the array may be a parameter's (from_numpy(p.data))
     return Tensor(array)
 
 

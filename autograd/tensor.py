@@ -71,6 +71,9 @@ READS: dict = {}
 # base array is the one that owns the memory, so every view of it finds the same entry.
 _mutations: dict = {}
 _TICKS_KEPT = 16
+# Memory of tensors that require grad which other tensors view: id(base array) -> weakref.
+_aliased: dict = {}
+_aliased_pruned = [64]
 
 
 class Tensor(engine.Node):
@@ -106,7 +109,10 @@ class Tensor(engine.Node):
     def _set_data(self, value) -> None:
         global _epoch
         if value is self._data:  # `t.data -= ...`: the array was changed in place
-            bump(value)
+            if not self.requires_grad or _aliased and id(_base(value)) in _aliased:
+                bump(value)  # other tensors may view this memory
+            else:  # a parameter's update (the optimizer's hot path): no one else views it,
+                _epoch += 1  # so its own version is enough (and no record is kept)
             self._version = _epoch  # ops that used the old values now refuse backward
             if self._rule is not None:
                 self._rule = functools.partial(_changed_rule, self.op)
@@ -210,7 +216,9 @@ class Tensor(engine.Node):
         return (_rebuild, (type(self), self._data, self.requires_grad, self.label, self.grad))
 
     def detach(self) -> Tensor:
-        """The same data as a new leaf that needs no gradient."""
+        """The same data as a new leaf that needs no gradient (sharing the memory)."""
+        if self.requires_grad:
+            share(self._data)
         return _const(self._data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -387,6 +395,8 @@ def _as_array(data, dtype, copy: bool) -> np.ndarray:
     """`data` as an array by the Tensor dtype rules; copied if `copy` (a tensor that
     requires grad gets its own memory, as training changes it in place)."""
     if isinstance(data, Tensor):
+        if data.requires_grad and not copy:
+            share(data._data)
         data = data._data
     elif isinstance(data, engine.Node):
         raise TypeError(
@@ -524,6 +534,17 @@ def bump(arr) -> None:
         return
     ticks = collections.deque((_epoch,), _TICKS_KEPT)
     _mutations[id(arr)] = [1, ticks, weakref.ref(arr, functools.partial(_forget, id(arr)))]
+
+
+def share(arr) -> None:
+    """Note that the memory of a tensor that requires grad is now viewed by another tensor
+    (detach(), Tensor(t), from_numpy), so that `.data -=` on either records the change."""
+    base = _base(arr)
+    _aliased[id(base)] = weakref.ref(base)
+    if len(_aliased) > _aliased_pruned[0]:  # drop the arrays that died, now and then
+        for key in [k for k, r in _aliased.items() if r() is None]:
+            del _aliased[key]
+        _aliased_pruned[0] = 2 * len(_aliased) + 64
 
 
 def _base(arr):

@@ -372,3 +372,25 @@ def test_numpys_size_habit_gets_an_error_naming_numel():
         with pytest.raises(TypeError, match=r"use t.numel\(\)"):
             habit()
     assert t.size() == (2, 3) and t.size(0) == 2
+
+
+def test_data_update_of_a_parameter_seen_through_its_aliases():
+    for alias in (lambda w: w.detach(), lambda w: Tensor(w), lambda w: ag.from_numpy(w.data)):
+        w = leaf([1.0, 2.0])
+        x = leaf([3.0, 4.0])
+        y = (x * alias(w)).sum()  # the graph reads w's memory through the alias
+        w.data -= 0.5  # an optimizer's update
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.backward()
+
+
+def test_optimizer_updates_keep_no_record():
+    records = sys.modules["autograd.tensor"]._mutations  # the module (autograd.tensor is the function)
+    model = nn.Linear(3, 2)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    before = len(records)
+    for _ in range(3):
+        opt.zero_grad()
+        model(Tensor(np.ones((2, 3), np.float32))).sum().backward()
+        opt.step()
+    assert len(records) == before  # the hot path adds nothing (peak-memory benchmark)
