@@ -89,13 +89,13 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     return _verdict(msg, fn, inputs, eps, atol, rtol, raise_exception, locate)
 
 
-def _verdict(msg, fn, inputs, eps, atol, rtol, raise_exception, locate) -> bool:
+def _verdict(msg, fn, inputs, eps, atol, rtol, raise_exception, locate, order=1) -> bool:
     if msg is None:
         return True
     if not raise_exception:
         return False
     if locate:
-        msg += "\n" + _localise.locate(fn, inputs, eps, atol, rtol)
+        msg += "\n" + _localise.locate(fn, inputs, eps, atol, rtol, order)
     raise GradcheckError(msg)
 
 
@@ -186,7 +186,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     analytic = _analytic_jacobian(first_derivatives, inputs, wrt)
     numeric = differences(first_derivatives, inputs, wrt, eps)
     msg = _compare(inputs, wrt, analytic, numeric, atol, rtol, "gradgradcheck", " (of the first derivatives)")
-    return _verdict(msg, first_derivatives, inputs, eps, atol, rtol, raise_exception, True)
+    return _verdict(msg, fn, inputs, eps, atol, rtol, raise_exception, True, order=2)
 
 
 # helpers ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from . import engine, function
 from . import tensor as _tensor
 from . import value as _value
 from .grad_mode import enable_grad
-from .gradcheck_kinks import differences, judge
+from .gradcheck_kinks import differences, judge, outputs_of
 from .tensor import Tensor, _const
 from .value import Value
 
@@ -145,30 +145,31 @@ def _site(frame) -> str:
 
 
 # checking one op on its own -------------------------------------------------------------
-def locate(fn, inputs, eps: float, atol: float, rtol: float) -> str:
-    """A paragraph naming the first op whose backward disagrees with its own differences."""
+def locate(fn, inputs, eps: float, atol: float, rtol: float, order: int = 1) -> str:
+    """A paragraph naming the first op whose backward disagrees with its own differences
+    (order 2: whose backward's own derivatives disagree with differences of that backward)."""
     try:
         outs, notes = record(fn, inputs)
     except Exception as e:  # the re-run itself failed: say so rather than hide the first error
         return f"(could not re-run fn to check each op on its own: {type(e).__name__}: {e})"
     outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
-    order, seen = [], set()
+    nodes, seen = [], set()
     for o in outs:
         if isinstance(o, (Tensor, Value)) and o.requires_grad:
             for node in engine.topological_order(o):
                 if id(node) not in seen:
                     seen.add(id(node))
-                    order.append(node)
+                    nodes.append(node)
     checked, skipped = 0, []
     rng = np.random.default_rng(0)
-    for node in order:
+    for node in nodes:
         if node._rule is None or not any(p.requires_grad for p in node.parents):
             continue
         rec = notes.get(id(node))
         if rec is None:
             skipped.append(node.op)
             continue
-        verdict = _check_op(rec, eps, atol, rtol, rng)
+        verdict = _check_op(rec, eps, atol, rtol, rng, order)
         if verdict is None:
             skipped.append(node.op)
             continue
@@ -180,14 +181,16 @@ def locate(fn, inputs, eps: float, atol: float, rtol: float) -> str:
         if skipped
         else ""
     )
+    what = "every op's backward agrees with finite differences of that op alone"
+    if order == 2:
+        what = "every op's backward is differentiable and agrees with finite differences of itself"
     return (
-        f"every op's backward agrees with finite differences of that op alone ({checked} ops "
-        f"checked{note}); look for what lies outside the graph: data read with .data or numpy "
-        "inside fn, randomness, or an op that could not be re-run"
+        f"{what} ({checked} ops checked{note}); look for what lies outside the graph: data read "
+        "with .data or numpy inside fn, randomness, or an op that could not be re-run"
     )
 
 
-def _check_op(rec, eps, atol, rtol, rng):
+def _check_op(rec, eps, atol, rtol, rng, order=1):
     """True, a message naming the op, or None when the op cannot be re-run faithfully."""
     node = rec.node
     parents = [p for p in dict.fromkeys(node.parents) if p.requires_grad]
@@ -203,13 +206,20 @@ def _check_op(rec, eps, atol, rtol, rng):
         if not isinstance(again, (Tensor, Value)) or not _same(again.data, node.data):
             return None
         w = 1.0 if isinstance(node, Value) else rng.standard_normal(np.shape(node.data))
+        checked = op if order == 1 else _first_derivatives(op, w)
+        outs = outputs_of(checked(*leaves))
+        ws = [w] if order == 1 else [1.0 if isinstance(o, Value) else rng.standard_normal(o.shape)
+                                     for o in outs]  # fmt: skip
 
         def projected(*xs):
-            out = op(*xs)
-            return _const(np.asarray(np.sum(np.asarray(out.data, dtype=np.float64) * w)))
+            values = [np.asarray(o.data, dtype=np.float64) for o in outputs_of(checked(*xs))]
+            return _const(np.asarray(sum(np.sum(v * u) for v, u in zip(values, ws))))
 
-        seed = None if isinstance(again, Value) else np.asarray(w, dtype=again.data.dtype)
-        gs = engine.grad([again], leaves, [seed], allow_unused=True)
+        live = [(o, u) for o, u in zip(outs, ws) if o.requires_grad]
+        gs = (None,) * len(leaves)
+        if live:
+            seeds = [None if isinstance(o, Value) else np.asarray(u, dtype=o.data.dtype) for o, u in live]
+            gs = engine.grad([o for o, _ in live], leaves, seeds, allow_unused=True)
         elements = {i: _sample(x, rng) for i, x in enumerate(leaves) if isinstance(x, Tensor)}
         numeric = differences(projected, leaves, range(len(leaves)), eps, elements)
     except Exception:
@@ -219,8 +229,26 @@ def _check_op(rec, eps, atol, rtol, rng):
         a = np.asarray(g, dtype=np.float64)[None]
         bad, _, excess = judge(a, *numeric[i], atol, rtol)
         if bad.any():
-            return _describe(rec, parents, i, a, numeric[i][0], bad, excess, atol, rtol)
+            return _describe(rec, parents, i, a, numeric[i][0], bad, excess, atol, rtol, order)
     return True
+
+
+def _first_derivatives(op, w):
+    """xs -> d(w . op(xs))/d xs as nodes (create_graph): the backward of op, as a function."""
+
+    def first(*xs):
+        out = op(*xs)
+        gs = (None,) * len(xs)
+        if out.requires_grad:
+            seed = None if isinstance(out, Value) else np.asarray(w, dtype=out.data.dtype)
+            gs = engine.grad([out], list(xs), [seed], create_graph=True, allow_unused=True)
+        return tuple(_zero_like(x) if g is None else g for x, g in zip(xs, gs))
+
+    return first
+
+
+def _zero_like(x):
+    return Value(0.0, requires_grad=False) if isinstance(x, Value) else _const(np.zeros_like(x.data))
 
 
 def _leaf_copy(p):
@@ -251,7 +279,7 @@ def _sample(x, rng):
     return None if n <= _MAX_ELEMENTS else np.sort(rng.choice(n, _MAX_ELEMENTS, replace=False))
 
 
-def _describe(rec, parents, i, a, cen, bad, excess, atol, rtol) -> str:
+def _describe(rec, parents, i, a, cen, bad, excess, atol, rtol, order=1) -> str:
     node = rec.node
     flat = np.where(bad.ravel(), np.nan_to_num(excess.ravel(), nan=np.inf), -np.inf)
     k = int(np.argmax(flat))
@@ -262,11 +290,16 @@ def _describe(rec, parents, i, a, cen, bad, excess, atol, rtol) -> str:
     shapes = f"{len(node.parents)} scalar input(s)" if scalar else f"inputs of shapes {shapes}"
     weighting = "" if scalar else " (gradient of a random weighting of its output)"
     n_checked = int((~np.isnan(cen)).sum())
+    lead = (
+        "the first op whose own backward disagrees with finite differences of that op alone"
+        if order == 1
+        else "the first op whose backward is not differentiable as it should be (the derivatives "
+        "of its backward disagree with finite differences of that backward)"
+    )
+    what = "backward gives" if order == 1 else "the backward's own derivative gives"
     return (
-        f"the first op whose own backward disagrees with finite differences of that op alone: "
-        f"op '{node.op}' made at {rec.site}, {shapes}: for input "
-        f"{node.parents.index(parents[i])}, "
-        f"{where}, backward gives {a.flat[k]:.10g} but the op's own differences give {cen.flat[k]:.10g}"
-        f"{weighting}; {int(bad.sum())} of {n_checked} elements "
+        f"{lead}: op '{node.op}' made at {rec.site}, {shapes}: for input "
+        f"{node.parents.index(parents[i])}, {where}, {what} {a.flat[k]:.10g} but the differences "
+        f"give {cen.flat[k]:.10g}{weighting}; {int(bad.sum())} of {n_checked} elements "
         f"checked disagree (atol {atol:g}, rtol {rtol:g})"
     )

@@ -163,8 +163,17 @@ def test_gradgradcheck_names_the_op_whose_first_derivative_is_not_differentiable
     # a tanh rule that reads the output as a constant: right first derivatives, wrong second
     monkeypatch.setattr(module_of("tanh"), "_tanh_rule", lambda ctx, g, out, a: (g * (1 - _raw(out) ** 2),))
     assert gradcheck(lambda t: (t.tanh() * t).sum(), [x])
-    with pytest.raises(GradcheckError, match="gradgradcheck"):
+    with pytest.raises(GradcheckError, match=r"not differentiable(.|\n)*op 'tanh' made at"):
         gradgradcheck(lambda t: (t.tanh() * t).sum(), [x])
+
+
+def test_gradgradcheck_names_the_value_op_whose_backward_reads_a_constant(monkeypatch):
+    monkeypatch.setattr(V, "_sigmoid_rule", lambda ctx, g, out, a: (g * V._data(out) * (1 - V._data(out)),))
+    monkeypatch.setitem(V._OP_NAMES, V._sigmoid_rule, "sigmoid")
+    args = [Value(0.3), Value(-0.7)]
+    assert gradcheck(lambda a, b: (a * b).sigmoid() + a, args)
+    with pytest.raises(GradcheckError, match=r"op 'sigmoid' made at test_gradcheck_localise.py"):
+        gradgradcheck(lambda a, b: (a * b).sigmoid() + a, args)
 
 
 def test_fast_mode_passes_right_gradients_and_catches_a_planted_bug(monkeypatch):
