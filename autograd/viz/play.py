@@ -159,8 +159,11 @@ class Player:
         """Each frame as PNG bytes, with its caption (needs the cairosvg package)."""
         try:
             import cairosvg
-        except ImportError as e:
-            raise ImportError("player: PNG and GIF frames need cairosvg: pip install cairosvg") from e
+        except (ImportError, OSError) as e:  # OSError: the cairo library itself is missing
+            raise ImportError(
+                "player: PNG and GIF frames need cairosvg and the cairo library: pip install cairosvg "
+                f"(and apt-get install libcairo2 / brew install cairo); {e}"
+            ) from e
         out = []
         for svg, side, text in zip(self.frames, self.sides, self.captions):
             page = _standalone(svg, self.uid, text, side)
