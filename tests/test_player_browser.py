@@ -162,6 +162,18 @@ def test_gif_and_png_frames(tmp_path):
         p.save(tmp_path / "L.mp4")
 
 
+def test_player_arguments_are_checked():
+    *_, L = lecture_L()
+    for kwargs, message in (
+        ({"fps": 0}, "fps is frames per second"),
+        ({"max_frames": 2}, "max_frames must be"),
+        ({"rankdir": "down"}, "player: rankdir must be"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            player(L, **kwargs)
+    assert len(player(L, max_frames=6)) <= 6 + 2  # several steps share a frame
+
+
 def test_shared_nodes_show_plus_equals_and_partial_sums():
     """f = (a*b) * (a+b): a and b each feed two ops; their .grad is summed with +=, and a
     frame between the two contributions shows the partial sum as (so far)."""

@@ -219,6 +219,10 @@ def player(
     the backward pass. Big graphs are drawn collapsed (see draw_graph's max_nodes) and step
     one drawn box at a time; past `max_frames` several steps share a frame."""
     check_options(rankdir, where="player")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 60:
+        raise ValueError(f"player: fps is frames per second when playing, between 0 and 60; got {fps!r}")
+    if not isinstance(max_frames, int) or max_frames < 4:
+        raise ValueError(f"player: max_frames must be a whole number of at least 4, got {max_frames!r}")
     scene = _Scene(root, names, model, True, True, 1e-6, 1e3)
     opts = dict(rankdir=rankdir, formulas=formulas, legend=True, max_nodes=max_nodes)
     scenes, captions, current = _forward_frames(scene, opts, max_frames // 3)
