@@ -143,7 +143,10 @@ def test_notebook_html_has_no_page_wrapper_and_two_players_do_not_clash(tmp_path
 
 
 def test_gif_and_png_frames(tmp_path):
-    pytest.importorskip("cairosvg")
+    try:
+        import cairosvg  # noqa: F401
+    except (ImportError, OSError):  # no cairosvg, or no cairo library under it
+        pytest.skip("cairosvg (and the cairo library) are needed for GIF and PNG frames")
     from PIL import Image
 
     *_, L = lecture_L()
@@ -157,6 +160,18 @@ def test_gif_and_png_frames(tmp_path):
     assert len(pngs) == len(p) and pngs[0].read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="use .html, .gif or .png"):
         p.save(tmp_path / "L.mp4")
+
+
+def test_player_arguments_are_checked():
+    *_, L = lecture_L()
+    for kwargs, message in (
+        ({"fps": 0}, "fps is frames per second"),
+        ({"max_frames": 2}, "max_frames must be"),
+        ({"rankdir": "down"}, "player: rankdir must be"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            player(L, **kwargs)
+    assert len(player(L, max_frames=6)) <= 6 + 2  # several steps share a frame
 
 
 def test_shared_nodes_show_plus_equals_and_partial_sums():

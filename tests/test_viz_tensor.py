@@ -161,6 +161,20 @@ def test_trace_records_are_flat_and_read_back(keeping):
     assert not any(pass_trace.last_pass(n) for n in ())
 
 
+def test_outputs_of_a_grad_call_with_two_outputs_are_drawn(keeping):
+    import autograd
+
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="w")
+    y1 = (w * 3.0).sum()
+    y1.label = "y1"
+    y2 = (w * w).sum()
+    y2.label = "y2"
+    (g,) = autograd.grad([y1, y2], [w])
+    assert np.allclose(g.data, [3 + 2, 3 + 4])
+    text = to_text(y1)
+    assert text.startswith("y1  () float64") and "<- sum" in text and "w  (2,) float64" in text
+
+
 def test_op_arguments_are_shown():
     a = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="a")
     parts = {

@@ -34,8 +34,9 @@ def positions(sizes: dict, edges: list, rankdir: str = "LR", engine: str = "auto
 
 
 def _sweep_positions(sizes, edges, across) -> dict:
-    """A plain layered layout in linear time: rank = longest path from an input; inside a
-    rank, boxes sorted by the mean place of their inputs (one sweep). Ranks stack along y
+    """A plain layered layout in linear time: rank = longest path from an input (inputs
+    right before their first use); inside a rank, boxes sorted by the mean place of their
+    inputs (one sweep). Ranks stack along y
     (x when `across`), as in `_grandalf_positions` before it turns them."""
     preds: dict = {k: [] for k in sizes}
     succs: dict = {k: [] for k in sizes}
@@ -52,6 +53,9 @@ def _sweep_positions(sizes, edges, across) -> dict:
             indeg[c] -= 1
             if not indeg[c]:
                 queue.append(c)
+    for k in queue:  # an input goes right before its first use, as dot places it
+        if not preds[k] and succs[k]:
+            rank[k] = min(rank[c] for c in succs[k]) - 1
     layers: dict = {}
     for k in queue:
         layers.setdefault(rank[k], []).append(k)
@@ -132,7 +136,7 @@ def _grandalf_positions(sizes, edges, rankdir) -> dict:
     for comp in graph.C:  # each connected part side by side
         sug = SugiyamaLayout(comp)
         sug.xspace, sug.yspace = NODE_GAP, RANK_GAP
-        sug.init_all()
+        sug.init_all(optimize=True)  # pulls inputs next to their first use, as dot does
         sug.draw(3)
         xs = [v.view.xy[0] - v.view.w / 2 for v in comp.sV]
         left = min(xs)

@@ -159,8 +159,11 @@ class Player:
         """Each frame as PNG bytes, with its caption (needs the cairosvg package)."""
         try:
             import cairosvg
-        except ImportError as e:
-            raise ImportError("player: PNG and GIF frames need cairosvg: pip install cairosvg") from e
+        except (ImportError, OSError) as e:  # OSError: the cairo library itself is missing
+            raise ImportError(
+                "player: PNG and GIF frames need cairosvg and the cairo library: pip install cairosvg "
+                f"(and apt-get install libcairo2 / brew install cairo); {e}"
+            ) from e
         out = []
         for svg, side, text in zip(self.frames, self.sides, self.captions):
             page = _standalone(svg, self.uid, text, side)
@@ -216,6 +219,10 @@ def player(
     the backward pass. Big graphs are drawn collapsed (see draw_graph's max_nodes) and step
     one drawn box at a time; past `max_frames` several steps share a frame."""
     check_options(rankdir, where="player")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 60:
+        raise ValueError(f"player: fps is frames per second when playing, between 0 and 60; got {fps!r}")
+    if not isinstance(max_frames, int) or max_frames < 4:
+        raise ValueError(f"player: max_frames must be a whole number of at least 4, got {max_frames!r}")
     scene = _Scene(root, names, model, True, True, 1e-6, 1e3)
     opts = dict(rankdir=rankdir, formulas=formulas, legend=True, max_nodes=max_nodes)
     scenes, captions, current = _forward_frames(scene, opts, max_frames // 3)

@@ -60,7 +60,7 @@ def freed_graph(root, trace):
             if g is not None:
                 grads[id(leaf)] = _grad(g, leaf._data.shape, leaf._data.dtype)
     records = list(trace.records())
-    root_id = records[0][0]
+    root_id = id(root)  # with several outputs (autograd.grad) the pass ran others first
     for key, op, shape, dtype, label, parent_ids, g in reversed(records):  # parents first
         alive = root if key == root_id else None
         data = _stand_in(shape, dtype) if alive is None else alive._data
@@ -68,6 +68,8 @@ def freed_graph(root, trace):
         ghost = Ghost(data, alive.label if alive is not None else label, True, op, parents, alive is None)
         made[key] = ghost
         grads[id(ghost)] = _grad(g, shape, dtype)
+    if root_id not in made:
+        raise RuntimeError("draw_graph: this output's last pass recorded no op of it")
     ghost_root = made[root_id]
     ghost_root._g = root._g
     return ghost_root, grads
