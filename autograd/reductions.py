@@ -26,11 +26,11 @@ MinResult = namedtuple("min", ["values", "indices"])
 
 
 def _exp(x):
-    return x.exp() if x.__class__ is Tensor else np.exp(x)
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
 
 
 def _broadcast_to(x, shape):
-    if x.__class__ is Tensor:
+    if isinstance(x, Tensor):
         return x.expand(shape)
     out = np.empty(shape, x.dtype)  # a fresh array: cheaper than np.broadcast_to's wrapper
     out[...] = x

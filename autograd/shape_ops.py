@@ -34,7 +34,7 @@ def lift(x, op: str) -> Tensor:
 
 def _permute(g, perm):
     """g's axes reordered by perm, for arrays and Tensors alike (rules use it)."""
-    return g.permute(perm) if g.__class__ is Tensor else g.transpose(perm)
+    return g.permute(perm) if isinstance(g, Tensor) else g.transpose(perm)
 
 
 def expand(a, *shape):
@@ -188,7 +188,7 @@ def _getitem_rule(ctx, g, out, a):
 
 def _scatter(g, key, basic, shape):
     """zeros of `shape` with g added at key (repeated indices add up)."""
-    if g.__class__ is Tensor:
+    if isinstance(g, Tensor):
         return _make(_scatter(g._data, key, basic, shape), g, None, "scatter", _scatter_rule, (key, basic))
     z = np.zeros(shape, g.dtype)
     if basic:

@@ -319,7 +319,9 @@ def _rebuild(cls, data, requires_grad, label, grad):
 
 def _raw(x):
     """The array behind a Tensor; anything else unchanged."""
-    return x._data if x.__class__ is Tensor else x
+    if x.__class__ is _ndarray:
+        return x
+    return x._data if isinstance(x, Tensor) else x  # Tensor or a subclass (nn.Parameter)
 
 
 def _own(g):

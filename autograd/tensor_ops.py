@@ -70,15 +70,15 @@ def _broadcast_error(op: str, x, y) -> ValueError:
 
 # dispatch helpers for rules -------------------------------------------------------------
 def _exp(x):
-    return exp(x) if x.__class__ is Tensor else np.exp(x)
+    return exp(x) if isinstance(x, Tensor) else np.exp(x)
 
 
 def _log(x):
-    return log(x) if x.__class__ is Tensor else np.log(x)
+    return log(x) if isinstance(x, Tensor) else np.log(x)
 
 
 def _where(cond, x, y):
-    if x.__class__ is Tensor or y.__class__ is Tensor:
+    if isinstance(x, Tensor) or isinstance(y, Tensor):
         return where(cond, x, y)
     return np.where(cond, x, y)
 
@@ -86,7 +86,7 @@ def _where(cond, x, y):
 def _masked(g, mask):
     """g where mask is true, else 0. For arrays: the mask cast once and multiplied in place,
     which avoids numpy's casting buffer for float * bool (half the transient memory)."""
-    if g.__class__ is Tensor:
+    if isinstance(g, Tensor):
         return g * mask
     m = np.asarray(mask, g.dtype)  # an array even for 0-d, where numpy gives a bool scalar
     m *= g

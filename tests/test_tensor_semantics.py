@@ -656,3 +656,22 @@ def test_deepcopy_of_a_model_is_independent_and_keeps_parameters():
     model[0].weight.data += 1.0
     np.testing.assert_array_equal(snapshot[0].weight.data, before)
     np.testing.assert_array_equal(model[0].weight.data, before + 1.0)
+
+
+def test_second_order_through_an_nn_parameter():
+    """Rules dispatch on Tensor subclasses too: an nn.Parameter parent under create_graph=True
+    (abs raised "operand 'Parameter' does not support ufuncs"). References are the math."""
+    import nn
+
+    x = np.array([1.0, -2.0, 3.0])
+    p = nn.Parameter(x.copy())
+    (g,) = grad(abs(p).sum(), [p], create_graph=True)
+    np.testing.assert_array_equal(g.data, np.sign(x))
+    (g,) = grad((p * p).exp().sum(), [p], create_graph=True)
+    np.testing.assert_allclose(g.data, 2 * x * np.exp(x * x), rtol=1e-12)
+    (h,) = grad(g.sum(), [p])
+    np.testing.assert_allclose(h.data, (2 + 4 * x * x) * np.exp(x * x), rtol=1e-12)
+    q = nn.Parameter(np.array([0.5, 2.0]))
+    (g,) = grad(q.log().sum(), [q], create_graph=True)
+    (h,) = grad(g.sum(), [q])
+    np.testing.assert_allclose(h.data, -1 / np.array([0.5, 2.0]) ** 2, rtol=1e-12)
