@@ -61,6 +61,7 @@ __all__ = [
 from . import creation, dims  # noqa: E402
 from .creation import (  # noqa: E402
     arange,
+    device,
     double,
     e,
     empty,
@@ -248,3 +249,14 @@ from .conv import conv1d, conv2d, conv_transpose2d  # noqa: E402
 from .pool import max_pool2d  # noqa: E402
 
 __all__ += ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d"]
+
+__all__ += ["device"]
+
+# `torch.autograd.Function`, `torch.autograd.grad`, ... in code ported with `import autograd as
+# torch`: the package answers to its own name.
+autograd = __import__("sys").modules[__name__]
+
+# dtypes under PyTorch's short names (`dtype=torch.float`), numpy's dtypes underneath. Last in
+# the file, since they shadow Python's float, int and bool in this module's namespace, and not
+# in __all__, so that `from autograd import *` leaves the builtins alone.
+float, int, bool = float32, int32, __import__("numpy").bool_

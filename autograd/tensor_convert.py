@@ -33,6 +33,8 @@ bool = _cast(np.bool_, "bool")
 
 
 def _check_device(op: str, device) -> None:
+    if device is None:
+        return
     name = device if isinstance(device, str) else getattr(device, "type", device)
     if str(name).split(":")[0] != "cpu":
         raise ValueError(f"{op}: chainrule has no devices (numpy on the CPU); got {device!r}, use 'cpu'")

@@ -394,3 +394,25 @@ def test_optimizer_updates_keep_no_record():
         model(Tensor(np.ones((2, 3), np.float32))).sum().backward()
         opt.step()
     assert len(records) == before  # the hot path adds nothing (peak-memory benchmark)
+
+
+def test_ported_code_names_device_and_short_dtypes():
+    """`device=`, `torch.device`, `torch.float` and `torch.autograd.X` as ported code writes
+    them (PyTorch's tutorial scripts), with PyTorch's meaning: float is float32, int is int32."""
+    import math
+
+    import autograd as ag
+
+    dev = ag.device("cpu")
+    assert dev == "cpu" and repr(dev) == "device(type='cpu')"
+    x = ag.linspace(-math.pi, math.pi, 5, device=dev, dtype=ag.float)
+    assert x.dtype == np.float32
+    assert ag.full((), 0.3, device="cpu", dtype=ag.float, requires_grad=True).requires_grad
+    assert ag.zeros(2, dtype=ag.int).dtype == np.int32 and ag.ones(2, dtype=ag.bool).dtype == np.bool_
+    for make in (lambda: ag.zeros(2, device="cuda"), lambda: ag.device("cuda:0")):
+        with pytest.raises(ValueError, match="no devices"):
+            make()
+    assert ag.autograd.Function is ag.Function and ag.autograd.grad is ag.grad
+    ns: dict = {}
+    exec("from autograd import *", ns)
+    assert "float" not in ns and "int" not in ns  # the builtins stay Python's
