@@ -24,10 +24,25 @@ class _ConvNd(Module):
     _transposed = False
 
     def __init__(
-        self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype, rng
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype=np.float32,
+        rng=None,
     ):
         super().__init__()
         name, n = type(self).__name__, self._dims
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"{name}: padding_mode={padding_mode!r}; only 'zeros' (use F.pad first)"
+            )
         if min(in_channels, out_channels) < 1 or groups < 1:
             raise ValueError(f"{name}: in_channels, out_channels and groups must be positive")
         if in_channels % groups or out_channels % groups:
@@ -80,28 +95,6 @@ class _ConvNd(Module):
 class Conv2d(_ConvNd):
     """y = conv2d(x, W) + b over (N, C_in, H, W) inputs; W is (C_out, C_in/groups, kh, kw)."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        dtype=np.float32,
-        rng=None,
-    ):
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"Conv2d: padding_mode={padding_mode!r}; only 'zeros' (use F.pad first)"
-            )
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype, rng
-        )
-
     def forward(self, x):
         return _conv.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
@@ -110,28 +103,6 @@ class Conv1d(_ConvNd):
     """y = conv1d(x, W) + b over (N, C_in, L) inputs; W is (C_out, C_in/groups, k)."""
 
     _dims = 1
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        dtype=np.float32,
-        rng=None,
-    ):
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"Conv1d: padding_mode={padding_mode!r}; only 'zeros' (use F.pad first)"
-            )
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype, rng
-        )
 
     def forward(self, x):
         pad = self.padding if isinstance(self.padding, str) else self.padding[0]
@@ -161,7 +132,17 @@ class ConvTranspose2d(_ConvNd):
         if padding_mode != "zeros" or isinstance(padding, str):
             raise ValueError("ConvTranspose2d: padding must be an int or a pair, and padding_mode 'zeros'")
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype, rng
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            "zeros",
+            dtype,
+            rng,
         )
         self.output_padding = _conv.pair(output_padding, "output_padding", "ConvTranspose2d")
 
