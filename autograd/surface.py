@@ -4,10 +4,9 @@ states what it reads for the in-place check, as PyTorch checks only what it save
 
 from __future__ import annotations
 
-import numpy as np
-
 from .tensor import READS, Tensor
-from .tensor_ops import where as tensor_where
+from .tensor import _raw as raw  # noqa: F401  (the rules' helpers, for the surface modules)
+from .tensor_ops import _where as where  # noqa: F401
 
 NOTHING, INPUTS, OUTPUT, BOTH = (False, False), (True, False), (False, True), (True, True)
 
@@ -20,16 +19,3 @@ def bind(methods, aliases=None, reads=None) -> None:
     for name, fn in (aliases or {}).items():
         setattr(Tensor, name, fn)
     READS.update(reads or {})
-
-
-def raw(x):
-    """The array behind a Tensor (or a subclass such as nn.Parameter); anything else as is.
-    Rules run on parents that may be Parameters when create_graph=True."""
-    return x._data if isinstance(x, Tensor) else x
-
-
-def where(cond, x, y):
-    """np.where for arrays; the recorded op where either side is a Tensor (or a subclass)."""
-    if isinstance(x, Tensor) or isinstance(y, Tensor):
-        return tensor_where(cond, x, y)
-    return np.where(cond, x, y)

@@ -69,10 +69,6 @@ def _broadcast_error(op: str, x, y) -> ValueError:
 
 
 # dispatch helpers for rules -------------------------------------------------------------
-def _exp(x):
-    return exp(x) if isinstance(x, Tensor) else np.exp(x)
-
-
 def _log(x):
     return log(x) if isinstance(x, Tensor) else np.log(x)
 
