@@ -12,7 +12,7 @@ import pytest
 import nn
 import nn.functional as F
 from autograd import Tensor
-from tests.test_nn_torch import TOL, to_torch, twin
+from tests.test_nn_torch import TOL, assert_layer_matches_torch, to_torch, twin
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -92,27 +92,7 @@ LAYERS = [
 
 @pytest.mark.parametrize("row", LAYERS, ids=[r[0] for r in LAYERS])
 def test_layer_forward_and_gradients_match_torch(row):
-    _, make_ours, make_theirs, shape = row
-    nn.manual_seed(0)
-    ours = make_ours()
-    theirs = twin(ours, make_theirs())
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=shape)
-    xo, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, out_t = ours(xo), theirs(xt)
-    up = rng.normal(size=out.shape)
-    (out * up).sum().backward()
-    (out_t * torch.from_numpy(up)).sum().backward()
-    np.testing.assert_allclose(out.data, out_t.detach().numpy(), **TOL)
-    np.testing.assert_allclose(xo.grad, xt.grad.numpy(), **TOL)
-    theirs_params = dict(theirs.named_parameters())
-    assert [n for n, _ in ours.named_parameters()] == list(theirs_params)
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad, theirs_params[name].grad.numpy(), **TOL, err_msg=name)
-    their_state = theirs.state_dict()
-    assert list(ours.state_dict()) == list(their_state)
-    for key, value in ours.state_dict().items():
-        np.testing.assert_allclose(value, their_state[key].numpy(), **TOL, err_msg=key)
+    assert_layer_matches_torch(row)
 
 
 @pytest.mark.parametrize("row", [r for r in LAYERS if r[0].startswith("conv")], ids=lambda r: r[0])

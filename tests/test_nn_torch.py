@@ -84,6 +84,13 @@ LAYERS = [
 
 @pytest.mark.parametrize("row", LAYERS, ids=[r[0] for r in LAYERS])
 def test_layer_forward_and_gradients_match_torch(row):
+    assert_layer_matches_torch(row)
+
+
+def assert_layer_matches_torch(row) -> None:
+    """Same weights in both libraries: outputs, input and parameter gradients under a random
+    upstream gradient, and the state dict after (its keys in torch's order, and the buffers,
+    such as BatchNorm's running statistics, moved the same way)."""
     _, make_ours, make_theirs, shape = row
     nn.manual_seed(0)
     ours = make_ours()
@@ -102,8 +109,8 @@ def test_layer_forward_and_gradients_match_torch(row):
     assert [n for n, _ in ours.named_parameters()] == list(theirs_params)
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(p.grad, theirs_params[name].grad.numpy(), **TOL, err_msg=name)
-    # buffers (BatchNorm's running statistics) moved the same way
     their_state = theirs.state_dict()
+    assert list(ours.state_dict()) == list(their_state)
     for key, value in ours.state_dict().items():
         np.testing.assert_allclose(value, their_state[key].numpy(), **TOL, err_msg=key)
 
