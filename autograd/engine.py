@@ -119,8 +119,9 @@ class Node:
 Node._data = Node.__dict__["data"]
 
 
-# The two commonest rules, shared by Value and Tensor. The reverse pass applies them inline
-# on its scalar path: a function call less for most nodes of a Value graph.
+# The commonest two-parent rules (add and mul shared by Value and Tensor, sub Tensor's).
+# The reverse passes apply them inline, computing only the shares a parent needs: a
+# function call less per node, and for x * constant one product instead of two.
 def add_rule(ctx, g, out, a, b):
     """d(a + b) = (g, g)"""
     return g, g
@@ -129,6 +130,11 @@ def add_rule(ctx, g, out, a, b):
 def mul_rule(ctx, g, out, a, b):
     """d(a * b) = (g * b, g * a)"""
     return g * b, g * a
+
+
+def sub_rule(ctx, g, out, a, b):
+    """d(a - b) = (g, -g)"""
+    return g, -g
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -378,10 +384,12 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
     and saved data once its rule has run, as PyTorch frees its saved tensors) and any graph
     with create_graph=True (the rules are called on the nodes, so the gradient is a graph).
 
-    Specialised for what bench_mnist.py and tensor_mlp.py spend their steps on: whether a
-    node's gradients need reshaping is decided once per node (a rule in the node kind's
-    `_exact_rules` never needs it), and a three-parent node (linear with a bias) calls its
-    rule without map.
+    Specialised for what bench_mnist.py and bench_tensor_chain.py spend their steps on:
+    nodes with one or two parents are handled inline (no tuple of parents, no call to
+    `_send`); `*` and `-` compute only the shares a parent needs (x * constant: one
+    product, not two) and `+` passes g on; whether a node's gradients may need reshaping is decided
+    once per node (a rule in the node kind's `_exact_rules` never needs it) and, when they
+    may, a share that already has its parent's shape and dtype is taken as it is.
     """
     conform = root._conform if root._conform_needed else None
     exact = root._exact_rules
@@ -405,26 +413,73 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
         if a is None:  # an op node without parents: a backward pass freed its graph
             raise _release_error(node)
         rule = node._rule
-        if create_graph:
+        fix = conform if conform is not None and rule not in exact else None
+        if create_graph or b is NARY:
             parents = (a,) if b is None else a if b is NARY else (a, b)
-            gs = rule(node._ctx, g, node, *parents)
-        elif b is None:
-            parents = (a,)
-            gs = rule(node._ctx, g, node._data, a._data)
-        elif b is NARY:
-            parents = a
-            if len(a) == 3:  # linear with a bias, the common case
+            if create_graph:
+                gs = rule(node._ctx, g, node, *parents)
+            elif len(a) == 3:  # linear with a bias, the common case
                 gs = rule(node._ctx, g, node._data, a[0]._data, a[1]._data, a[2]._data)
             else:
                 gs = rule(node._ctx, g, node._data, *map(_data_of, a))
+            if free:
+                _free(node, g, parents, trace)
+            _send(parents, gs, token, push, fix, node)
+            continue
+        # One or two parents, inline: this runs once per node of the graph.
+        if b is None:
+            ga = rule(node._ctx, g, node._data, a._data)[0]
+            gb = None
+        elif rule is mul_rule:  # only the shares a parent needs
+            ga = g * b._data if a.requires_grad else None
+            gb = g * a._data if b.requires_grad else None
+        elif rule is add_rule:
+            ga = gb = g
+        elif rule is sub_rule:
+            ga = g
+            gb = -g if b.requires_grad else None
         else:
-            parents = (a, b)
-            gs = rule(node._ctx, g, node._data, a._data, b._data)
-        if free:  # this node's part of the graph is used up
-            if trace is not None:  # what a picture of the pass needs (autograd.pass_trace)
-                trace.op(node, g, parents)
+            gs = rule(node._ctx, g, node._data, a._data, b._data)  # may have more (conv, linear)
+            ga = gs[0]
+            gb = gs[1]
+        if free:  # this node's part of the graph is used up (as _free, inline)
+            if trace is not None:
+                trace.op(node, g, (a,) if b is None else (a, b))
             node._a = node._b = node._ctx = None
-        _send(parents, gs, token, push, conform if conform is not None and rule not in exact else None, node)
+        if a.requires_grad:
+            if ga is not None:
+                if fix is not None:
+                    d = a._data  # a share already of the parent's shape and dtype is taken as it is
+                    if ga.__class__ is not d.__class__ or ga.shape != d.shape or ga.dtype is not d.dtype:
+                        ga = fix(ga, a)
+                old = a._g
+                a._g = ga if old is token else old + ga
+            if a._rule is not None:  # leaves wait for the end of the pass
+                n = a._n - 1
+                a._n = n
+                if not n:
+                    push(a)
+        if b is not None and b.requires_grad:
+            if gb is not None:
+                if fix is not None:
+                    d = b._data
+                    if gb.__class__ is not d.__class__ or gb.shape != d.shape or gb.dtype is not d.dtype:
+                        gb = fix(gb, b)
+                old = b._g
+                b._g = gb if old is token else old + gb
+            if b._rule is not None:
+                n = b._n - 1
+                b._n = n
+                if not n:
+                    push(b)
+
+
+def _free(node, g, parents, trace) -> None:
+    """This node's part of the graph is used up: drop its parents and saved context (with
+    what a picture of the pass needs kept first, autograd.pass_trace)."""
+    if trace is not None:
+        trace.op(node, g, parents)
+    node._a = node._b = node._ctx = None
 
 
 def _send(parents, gs, token, push, conform, node) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 from . import inplace, reductions, shape_ops
 from .engine import add_rule as _add_rule
 from .engine import mul_rule as _mul_rule
+from .engine import sub_rule as _sub_rule
 from .reductions import argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
 from .shape_ops import cat, clone, expand, permute, reshape, stack, swapaxes, transpose
 from .shape_ops import lift as _lift
@@ -95,6 +96,8 @@ def _masked(g, mask):
 def add(a, b):
     """a + b"""
     if b.__class__ is not Tensor:
+        if b.__class__ is float or b.__class__ is int:  # a Python number: a's dtype stays (NEP 50)
+            return _make(a._data + b, a, None, "+", _add_number_rule)
         if _is_scalar(b):
             return _make(a._data + b, a, None, "+", _add_scalar_rule)
         b = _lift(b, "+")
@@ -109,9 +112,16 @@ def _add_scalar_rule(ctx, g, out, a):
     return (g,)
 
 
+def _add_number_rule(ctx, g, out, a):
+    """_add_scalar_rule for a Python number, which keeps a's dtype: g is a's shape and dtype"""
+    return (g,)
+
+
 def mul(a, b):
     """a * b"""
     if b.__class__ is not Tensor:
+        if b.__class__ is float or b.__class__ is int:  # a Python number: a's dtype stays (NEP 50)
+            return _make(a._data * b, a, None, "*", _mul_number_rule, b)
         if _is_scalar(b):
             return _make(a._data * b, a, None, "*", _mul_scalar_rule, b)
         b = _lift(b, "*")
@@ -126,9 +136,16 @@ def _mul_scalar_rule(c, g, out, a):
     return (g * c,)
 
 
+def _mul_number_rule(c, g, out, a):
+    """_mul_scalar_rule for a Python number, which keeps a's dtype: g * c is a's shape and dtype"""
+    return (g * c,)
+
+
 def sub(a, b):
     """a - b (a primitive rather than a + -b: one node fewer in every loss; see bench/)"""
     if b.__class__ is not Tensor:
+        if b.__class__ is float or b.__class__ is int:  # a Python number: a's dtype stays (NEP 50)
+            return _make(a._data - b, a, None, "-", _add_number_rule)
         if _is_scalar(b):
             return _make(a._data - b, a, None, "-", _add_scalar_rule)
         b = _lift(b, "-")
@@ -136,11 +153,7 @@ def sub(a, b):
         data = a._data - b._data
     except ValueError:
         raise _broadcast_error("-", a._data, b._data) from None
-    return _make(data, a, b, "-", _sub_rule)
-
-
-def _sub_rule(ctx, g, out, a, b):
-    return g, -g
+    return _make(data, a, b, "-", _sub_rule)  # the rule: engine.sub_rule, d(a - b) = (g, -g)
 
 
 def rsub(a, b):
@@ -304,9 +317,6 @@ def relu(a):
 
 def _relu_rule(ctx, g, out, a):
     return (_masked(g, _raw(a) > 0),)
-
-
-EXACT_RULES.add(_relu_rule)
 
 
 def abs(a):
@@ -504,8 +514,18 @@ def _bind():
         ((_mul_rule, _matmul_rule, _log_rule, _relu_rule, _abs_rule, _clip_rule, _extremum2_rule), inputs),
         ((_exp_rule, _sqrt_rule, _tanh_rule, _sigmoid_rule), output),
         ((_where_rule,), nothing),
+        ((_add_number_rule,), nothing),
+        ((_mul_number_rule,), nothing),
     ):
         READS.update(dict.fromkeys(rules, reads))
+    # Rules whose share always has its parent's shape and dtype (given g of the output's):
+    # elementwise functions of one float tensor and ops with a Python number. The engine
+    # skips the unbroadcast step for them (a 0-d share may come back as a numpy scalar,
+    # which the engine turns into an array where a gradient is kept).
+    EXACT_RULES.update(
+        (_exp_rule, _log_rule, _sqrt_rule, _tanh_rule, _sigmoid_rule, _relu_rule, _abs_rule,
+         _add_number_rule, _mul_number_rule)
+    )  # fmt: skip
     READS.update(shape_ops.READS)
     READS.update(reductions.READS)
 

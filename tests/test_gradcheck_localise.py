@@ -123,7 +123,7 @@ def test_a_planted_bug_in_a_value_program_is_named_at_its_op_and_line(monkeypatc
 
 def test_a_planted_bug_in_multiplication_by_a_number_is_named(monkeypatch):
     x, w = leaf((3, 4), 1), leaf((4, 5), 2)
-    monkeypatch.setattr(module_of("__mul__"), "_mul_scalar_rule", lambda c, g, out, a: (g * c * 1.5,))
+    monkeypatch.setattr(module_of("__mul__"), "_mul_number_rule", lambda c, g, out, a: (g * c * 1.5,))
     with pytest.raises(GradcheckError, match=r"op '\*' made at test_gradcheck_localise.py:\d+"):
         gradcheck(tensor_program, [x, w])
 
