@@ -413,7 +413,6 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
         if a is None:  # an op node without parents: a backward pass freed its graph
             raise _release_error(node)
         rule = node._rule
-        fix = conform if conform is not None and rule not in exact else None
         if create_graph or b is NARY:
             parents = (a,) if b is None else a if b is NARY else (a, b)
             if create_graph:
@@ -424,7 +423,7 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
                 gs = rule(node._ctx, g, node._data, *map(_data_of, a))
             if free:
                 _free(node, g, parents, trace)
-            _send(parents, gs, token, push, fix, node)
+            _send(parents, gs, token, push, conform if conform is not None and rule not in exact else None, node)
             continue
         # One or two parents, inline: this runs once per node of the graph.
         if b is None:
@@ -448,10 +447,10 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
             node._a = node._b = node._ctx = None
         if a.requires_grad:
             if ga is not None:
-                if fix is not None:
+                if conform is not None and rule not in exact:
                     d = a._data  # a share already of the parent's shape and dtype is taken as it is
                     if ga.__class__ is not d.__class__ or ga.shape != d.shape or ga.dtype is not d.dtype:
-                        ga = fix(ga, a)
+                        ga = conform(ga, a)
                 old = a._g
                 a._g = ga if old is token else old + ga
             if a._rule is not None:  # leaves wait for the end of the pass
@@ -461,10 +460,10 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
                     push(a)
         if b is not None and b.requires_grad:
             if gb is not None:
-                if fix is not None:
+                if conform is not None and rule not in exact:
                     d = b._data
                     if gb.__class__ is not d.__class__ or gb.shape != d.shape or gb.dtype is not d.dtype:
-                        gb = fix(gb, b)
+                        gb = conform(gb, b)
                 old = b._g
                 b._g = gb if old is token else old + gb
             if b._rule is not None:

@@ -48,7 +48,11 @@ _add_reduce = np.add.reduce  # ndarray.sum without its Python wrapper
 # a leaf records the tick of its last assignment. If the clock has not moved since a
 # graph's oldest op, no data it used can have changed, and backward skips the check.
 _epoch = 0
-_LEAF = 1 << 62  # `_oldest` of a leaf: never older than anything
+# `_oldest` of a leaf: never older than anything (while the clock stays below it: a billion
+# assignments; past that every backward runs the full check, still correct). Below 2**30 so
+# that comparisons with it stay the interpreter's fast small-int ones.
+_LEAF = (1 << 30) - 1
+_UNVISITED = engine.UNVISITED
 
 # Ids of gradient arrays handed to a `.grad` (or returned by `grad()`) during the current
 # backward pass. A rule may return the same array for two parents (`add` returns g, g);
@@ -448,7 +452,7 @@ def _const(data) -> Tensor:
     t.label = t.op = ""
     t.requires_grad = t._retains = False
     t._a = t._b = t._rule = t._ctx = None
-    t._g = engine.UNVISITED
+    t._g = _UNVISITED
     t._version = _epoch
     t._oldest = _LEAF
     return t
@@ -464,7 +468,7 @@ def _make(data, a, b, op: str, rule, ctx=None) -> Tensor:
     out.grad = None
     out.label = ""
     out.op = op
-    out._g = engine.UNVISITED
+    out._g = _UNVISITED
     out._retains = False
     e = out._version = _epoch
     if _state.enabled and (a.requires_grad or (b is not None and b.requires_grad)):
@@ -498,7 +502,7 @@ def _make_n(data, parents: tuple, op: str, rule, ctx=None) -> Tensor:
     out.grad = None
     out.label = ""
     out.op = op
-    out._g = engine.UNVISITED
+    out._g = _UNVISITED
     out._retains = False
     oldest = out._version = _epoch
     need = False
