@@ -423,7 +423,8 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
                 gs = rule(node._ctx, g, node._data, *map(_data_of, a))
             if free:
                 _free(node, g, parents, trace)
-            _send(parents, gs, token, push, conform if conform is not None and rule not in exact else None, node)
+            fix = conform if conform is not None and rule not in exact else None
+            _send(parents, gs, token, push, fix, node)
             continue
         # One or two parents, inline: this runs once per node of the graph.
         if b is None:
