@@ -421,8 +421,10 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
                 gs = rule(node._ctx, g, node._data, a[0]._data, a[1]._data, a[2]._data)
             else:
                 gs = rule(node._ctx, g, node._data, *map(_data_of, a))
-            if free:
-                _free(node, g, parents, trace)
+            if free:  # this node's part of the graph is used up (with what a picture needs kept)
+                if trace is not None:
+                    trace.op(node, g, parents)
+                node._a = node._b = node._ctx = None
             fix = conform if conform is not None and rule not in exact else None
             _send(parents, gs, token, push, fix, node)
             continue
@@ -442,7 +444,7 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
             gs = rule(node._ctx, g, node._data, a._data, b._data)  # may have more (conv, linear)
             ga = gs[0]
             gb = gs[1]
-        if free:  # this node's part of the graph is used up (as _free, inline)
+        if free:
             if trace is not None:
                 trace.op(node, g, (a,) if b is None else (a, b))
             node._a = node._b = node._ctx = None
@@ -472,14 +474,6 @@ def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, tr
                 b._n = n
                 if not n:
                     push(b)
-
-
-def _free(node, g, parents, trace) -> None:
-    """This node's part of the graph is used up: drop its parents and saved context (with
-    what a picture of the pass needs kept first, autograd.pass_trace)."""
-    if trace is not None:
-        trace.op(node, g, parents)
-    node._a = node._b = node._ctx = None
 
 
 def _send(parents, gs, token, push, conform, node) -> None:

@@ -24,7 +24,14 @@ def linear(x, weight, bias=None):
         x = Tensor(x)
     xd, wd = x._data, weight._data
     dtype = wd.dtype
-    if xd.ndim != 2 or wd.ndim != 2 or xd.dtype != dtype or (bias is not None and bias._data.dtype != dtype):
+    # (dtypes compared by identity: numpy's are singletons, and an equal one that is not takes
+    # the composed route, which gives the same result)
+    if (
+        xd.ndim != 2
+        or wd.ndim != 2
+        or xd.dtype is not dtype
+        or (bias is not None and bias._data.dtype is not dtype)
+    ):
         out = x @ weight.T  # other shapes, or mixed dtypes (whose gradients need casting back)
         return out if bias is None else out + bias
     data = xd @ wd.T

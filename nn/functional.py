@@ -57,6 +57,7 @@ __all__ = [
 
 REDUCTIONS = ("mean", "sum", "none")
 _max_reduce = np.maximum.reduce  # ndarray.max without its Python wrapper
+_min_reduce = np.minimum.reduce
 _LOG_FLOOR = math.exp(-100)  # PyTorch's binary_cross_entropy clamps log(p) at -100
 
 
@@ -154,8 +155,9 @@ def _same_shape(input: Tensor, target, op: str) -> None:
         )
 
 
-def _class_indices(input: Tensor, target, op: str) -> np.ndarray:
-    """Check that `target` holds one class index per row of the (N, C) `input`."""
+def _class_indices(input: Tensor, target, op: str, lowest=None) -> np.ndarray:
+    """Check that `target` holds one class index per row of the (N, C) `input` (`lowest`:
+    its smallest value, if the caller has it)."""
     t = target.data if isinstance(target, Tensor) else target
     n, c = input.shape
     if t.ndim != 1 or len(t) != n:
@@ -167,7 +169,7 @@ def _class_indices(input: Tensor, target, op: str) -> np.ndarray:
             f"{op}: class-index targets must be integers, got dtype {t.dtype}; use target.astype(np.int64) "
             "(or pass probabilities of the input's shape)"
         )
-    if n and _max_reduce(t.astype(np.uint64, copy=False)) >= c:  # as unsigned, negatives are huge
+    if n and ((_min_reduce(t) if lowest is None else lowest) < 0 or _max_reduce(t) >= c):
         bad = t[(t < 0) | (t >= c)][0]
         raise IndexError(f"{op}: target holds class {bad}, but the input has {c} classes (0 to {c - 1})")
     return t
@@ -221,15 +223,12 @@ def cross_entropy(
             return _fused.softmax_cross_entropy(input, target, None, reduction)
         return _reduce(-(target * input.log_softmax(axis=1)).sum(axis=1), reduction)
     t = target.data if isinstance(target, Tensor) else target
-    if (
-        t.ndim == 1
-        and t.dtype.kind in "iu"
-        and len(t)
-        and (t.min() < 0 or 0 <= ignore_index < input.shape[1])
-    ):
-        if (t == ignore_index).any():
+    lowest = None
+    if t.ndim == 1 and t.dtype.kind in "iu" and len(t):
+        lowest = _min_reduce(t)
+        if (lowest < 0 or 0 <= ignore_index < input.shape[1]) and (t == ignore_index).any():
             return _losses.cross_entropy_general(input, target, None, ignore_index, reduction, 0.0)
-    t = _class_indices(input, target, "cross_entropy")
+    t = _class_indices(input, target, "cross_entropy", lowest)
     if reduction != "none":
         return _fused.softmax_cross_entropy(input, None, t, reduction)
     return -input.log_softmax(axis=1)[np.arange(len(t)), t]
