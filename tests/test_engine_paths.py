@@ -134,3 +134,49 @@ def test_grad_of_several_outputs_same_on_both_passes():
         return grad(outs, [a, b, shared])
 
     on_both_passes(run)
+
+
+# The fast pass computes only the shares of `*` and `-` that a parent needs and takes a
+# share already of its parent's shape as it is: the cases where one operand is a constant,
+# broadcast or not, float32 or float64, 0-d or not, and ops with a Python number.
+MIXED_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((), (3,)), ((2, 3), ())]
+MIXED_OPS = {
+    "*": lambda p, q: p * q,
+    "+": lambda p, q: p + q,
+    "-": lambda p, q: p - q,
+    "/": lambda p, q: p / q,
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", MIXED_SHAPES, ids=[f"{s}-{t}" for s, t in MIXED_SHAPES])
+@pytest.mark.parametrize("name", MIXED_OPS)
+@pytest.mark.parametrize("constant", ["left", "right"])
+def test_an_op_with_one_constant_operand_same_on_both_passes(name, shapes, dtype, constant):
+    rng = np.random.default_rng(0)
+    arrays = [(rng.uniform(0.5, 2.0, s)).astype(dtype) for s in shapes]
+
+    def run():
+        x = Tensor(arrays[0], requires_grad=constant == "right")
+        c = Tensor(arrays[1], requires_grad=constant == "left")
+        y = MIXED_OPS[name](x, c).tanh() * 0.5 - 1.0
+        y.backward(np.ones(y.shape, dtype))
+        leaf = x if constant == "right" else c
+        return [leaf.grad]
+
+    (g,) = on_both_passes(run)
+    target = shapes[0] if constant == "right" else shapes[1]
+    assert g.dtype == dtype and g.shape == target
+    # the same gradient by the chain rule written out in numpy, in float64
+    a, b = arrays[0].astype(np.float64), arrays[1].astype(np.float64)
+    t = np.tanh(MIXED_OPS[name](a, b))
+    local = {"*": (b, a), "+": (1.0, 1.0), "-": (1.0, -1.0), "/": (1 / b, -a / b**2)}[name]
+    want = 0.5 * (1 - t * t) * local[0 if constant == "right" else 1]
+    tol = 1e-4 if dtype == np.float32 else 1e-12  # float32: 1 - tanh^2 loses digits near 1
+    np.testing.assert_allclose(g, _sum_to(np.broadcast_to(want, t.shape), target), rtol=tol, atol=tol / 100)
+
+
+def _sum_to(g, shape):
+    """g summed over the axes that broadcasting added to `shape` (the unbroadcast step)."""
+    g = g.sum(axis=tuple(range(g.ndim - len(shape))))
+    return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
