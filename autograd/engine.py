@@ -24,10 +24,8 @@ The reverse pass is four steps; `plain_backward` is them, written out:
 `backward` and `grad` run the same algorithm faster (`_propagate`): the order is found by
 counting each node's consumers and taking a node once all of them have reported (Kahn's
 algorithm on the reversed graph), the bookkeeping lives in two node slots rather than in
-dicts, and the walk is one of two whole-pass loops written for what the benchmarks
-measured: `_pass_unrolled` (Value graphs) and `_pass_general` (Tensor graphs, and
-`create_graph`). tests/test_engine_paths.py checks that both give plain_backward's
-gradients, bit for bit.
+dicts, and the walk (`_pass`) is written for what the benchmarks measured.
+tests/test_engine_paths.py checks that it gives plain_backward's gradients, bit for bit.
 """
 
 from __future__ import annotations
@@ -282,8 +280,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     saved context, so an intermediate result that only the graph held is freed as soon
     as the pass is past it, not when the caller lets go of the loss.
 
-    The walk itself is one of two whole-pass loops, each written for the graphs a
-    benchmark measured: `_pass_unrolled` (Value graphs) and `_pass_general` (the rest).
+    The walk itself is `_pass`, written for the graphs the benchmarks measure.
     """
     root = roots[0]
     free = root._frees_graph and not retain_graph
@@ -300,10 +297,7 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     enabled = _state.enabled
     _state.enabled = create_graph  # rules record a graph only for create_graph
     try:
-        if root._conform_needed or free or create_graph:
-            _pass_general(ready, token, wanted, root, free, create_graph, trace)
-        else:
-            _pass_unrolled(ready, token, wanted, root._keeps_every_grad)
+        _pass(ready, token, wanted, root, free, create_graph, trace)
         if trace is not None:
             trace.finish(root, leaves, token)
         for node in leaves:  # leaves waited for the end of the pass
@@ -319,77 +313,21 @@ def _propagate(roots, seeds, retain_graph: bool, create_graph: bool, wanted=None
     return wanted
 
 
-def _pass_unrolled(ready, token, wanted, keeps_every_grad: bool) -> None:
-    """The reverse pass for graphs that need no reshaping, no freeing and no recording:
-    Value graphs (bench_value.py: micrograd's demo step, a chain of a million ops).
-
-    Specialised for nodes with one or two parents: the parents are read from the node's
-    two slots (no tuple per node), the rule is called with exactly its arguments, `*` and
-    `+` are applied inline (a function call less for most nodes of a Value graph), and
-    leaves are not counted. On the warm million-op chain this loop took backward from
-    0.58 to 0.39 us per node; a node with three or more parents takes the general step.
-    """
-    pop, push = ready.pop, ready.append
-    while (node := pop()) is not None:
-        g = node._g
-        node._g = None
-        a, b = node._a, node._b
-        if g is token:  # no gradient reached this node: its parents get none through it
-            _pass_nothing(node, push)
-            continue
-        if wanted is not None:
-            if id(node) in wanted:
-                wanted[id(node)] = g
-        elif keeps_every_grad:  # Value: every node shows this pass's gradient
-            node.grad = g
-        elif node._retains:
-            node._keep_grad(g)
-        if a is None:  # an op node without parents: a backward pass freed its graph
-            raise _release_error(node)
-        rule = node._rule
-        if b is None:
-            (ga,) = rule(node._ctx, g, node._data, a._data)
-        elif b is NARY:
-            _send(a, rule(node._ctx, g, node._data, *map(_data_of, a)), token, push, None, node)
-            continue
-        elif rule is mul_rule:  # mul_rule and add_rule, inline
-            ga, gb = g * b._data, g * a._data
-        elif rule is add_rule:
-            ga = gb = g
-        else:
-            ga, gb = rule(node._ctx, g, node._data, a._data, b._data)
-        if a.requires_grad:
-            if ga is not None:
-                old = a._g
-                a._g = ga if old is token else old + ga
-            if a._rule is not None:  # leaves wait for the end of the pass
-                n = a._n - 1
-                a._n = n
-                if not n:
-                    push(a)
-        if b is not None and b.requires_grad:
-            if gb is not None:
-                old = b._g
-                b._g = gb if old is token else old + gb
-            if b._rule is not None:
-                n = b._n - 1
-                b._n = n
-                if not n:
-                    push(b)
-
-
-def _pass_general(ready, token, wanted, root, free: bool, create_graph: bool, trace=None) -> None:
-    """The reverse pass for every other graph: Tensor graphs (a gradient is summed back to
-    the shape of a broadcast input, and without retain_graph each node drops its parents
-    and saved data once its rule has run, as PyTorch frees its saved tensors) and any graph
+def _pass(ready, token, wanted, root, free: bool, create_graph: bool, trace=None) -> None:
+    """The walk of the reverse pass, for every graph: Value graphs (bench_value.py: micrograd's
+    demo step, a chain of a million ops), Tensor graphs (a gradient is summed back to the
+    shape of a broadcast input, and without retain_graph each node drops its parents and
+    saved data once its rule has run, as PyTorch frees its saved tensors) and any graph
     with create_graph=True (the rules are called on the nodes, so the gradient is a graph).
 
-    Specialised for what bench_mnist.py and bench_tensor_chain.py spend their steps on:
-    nodes with one or two parents are handled inline (no tuple of parents, no call to
-    `_send`); `*` and `-` compute only the shares a parent needs (x * constant: one
-    product, not two) and `+` passes g on; whether a node's gradients may need reshaping is decided
-    once per node (a rule in the node kind's `_exact_rules` never needs it) and, when they
-    may, a share that already has its parent's shape and dtype is taken as it is.
+    Written for what bench_mnist.py, bench_tensor_chain.py and bench_value.py spend their
+    steps on: nodes with one or two parents are handled inline (no tuple of parents, no
+    call to `_send`); `*` and `-` compute only the shares a parent needs (x * constant:
+    one product, not two) and `+` passes g on; whether a node's gradients may need
+    reshaping is decided per node (a rule in the node kind's `_exact_rules` never needs
+    it) and, when they may, a share that already has its parent's shape and dtype is
+    taken as it is; leaves are not counted. (A separate loop for Value graphs, without
+    the reshaping and freeing checks, saved 1% of a Value chain's instructions: not kept.)
     """
     conform = root._conform if root._conform_needed else None
     exact = root._exact_rules

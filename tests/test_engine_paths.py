@@ -1,6 +1,6 @@
-"""The engine's fast reverse pass (`engine._propagate`, with its unrolled and general
-loops) and the plain one it is an optimisation of (`engine.plain_backward`) give the same
-gradients, bit for bit: every row of both op tables, first and second order, and whole
+"""The engine's fast reverse pass (`engine._propagate` and its walk, `engine._pass`) and
+the plain one it is an optimisation of (`engine.plain_backward`) give the same gradients,
+bit for bit: every row of both op tables, first and second order, and whole
 networks (micrograd's MLP over Values; nn's MLP and a loss over Tensors, whose pass frees
 the graph), through backward() and through autograd.grad with several outputs."""
 
