@@ -235,8 +235,12 @@ def _mark_consumers(roots, token) -> list:
             for p in a:
                 if p.requires_grad:
                     if p._g is not token:
-                        p._n, p._g = 1, token
-                        (leaf if p._rule is None else push)(p)
+                        p._g = token
+                        if p._rule is None:
+                            leaf(p)
+                        else:
+                            p._n = 1
+                            push(p)
                     elif p._rule is not None:  # leaves are not counted
                         p._n += 1
             continue
@@ -321,12 +325,12 @@ def _pass(ready, token, wanted, root, free: bool, create_graph: bool, trace=None
     with create_graph=True (the rules are called on the nodes, so the gradient is a graph).
 
     Written for what bench_mnist.py, bench_tensor_chain.py and bench_value.py spend their
-    steps on: nodes with one or two parents are handled inline (no tuple of parents, no
-    call to `_send`); `*` and `-` compute only the shares a parent needs (x * constant:
-    one product, not two) and `+` passes g on; whether a node's gradients may need
-    reshaping is decided per node (a rule in the node kind's `_exact_rules` never needs
-    it) and, when they may, a share that already has its parent's shape and dtype is
-    taken as it is; leaves are not counted. (A separate loop for Value graphs, without
+    steps on: nodes with one or two parents are handled without a tuple of parents; `*`
+    and `-` compute only the shares a parent needs (x * constant: one product, not two)
+    and `+` passes g on; whether a node's gradients may need reshaping is decided per
+    node (a rule in the node kind's `_exact_rules` never needs it) and, when they may, a
+    share that already has its parent's shape and dtype is taken as it is; leaves are not
+    counted. (A separate loop for Value graphs, without
     the reshaping and freeing checks, saved 1% of a Value chain's instructions: not kept.)
     """
     conform = root._conform if root._conform_needed else None
@@ -364,7 +368,19 @@ def _pass(ready, token, wanted, root, free: bool, create_graph: bool, trace=None
                     trace.op(node, g, parents)
                 node._a = node._b = node._ctx = None
             fix = conform if conform is not None and rule not in exact else None
-            _send(parents, gs, token, push, fix, node)
+            for p, gp in zip(parents, gs):  # each parent's share added to its gradient so far
+                if not p.requires_grad:
+                    continue
+                if gp is not None:
+                    if fix is not None:
+                        gp = fix(gp, p)
+                    old = p._g
+                    p._g = gp if old is token else old + gp
+                if p._rule is not None:  # leaves wait for the end of the pass
+                    n = p._n - 1
+                    p._n = n
+                    if not n:
+                        push(p)
             continue
         # One or two parents, inline: this runs once per node of the graph.
         if b is None:
@@ -412,24 +428,6 @@ def _pass(ready, token, wanted, root, free: bool, create_graph: bool, trace=None
                 b._n = n
                 if not n:
                     push(b)
-
-
-def _send(parents, gs, token, push, conform, node) -> None:
-    """Add each parent's share to its gradient so far (reshaped by `conform` if given) and
-    make ready the parents whose consumers have all reported."""
-    for p, gp in zip(parents, gs):
-        if not p.requires_grad:
-            continue
-        if gp is not None:
-            if conform is not None:
-                gp = conform(gp, p)
-            old = p._g
-            p._g = gp if old is token else old + gp
-        if p._rule is not None:  # leaves wait for the end of the pass
-            n = p._n - 1
-            p._n = n
-            if not n:
-                push(p)
 
 
 def _pass_nothing(node, push) -> None:

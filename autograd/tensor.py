@@ -338,11 +338,14 @@ def _own(g):
     if g.__class__ is not _ndarray:
         return np.asarray(g) if isinstance(g, np.generic) else g  # or a Tensor (create_graph)
     base = g.base
-    if id(g) in _handed or (base is not None and id(base) in _handed) or not g.flags.writeable:
-        g, base = g.copy(), None
-    _handed.add(id(g))
-    if base is not None:
+    if base is None:  # a fresh array, as most rules return (writeable: no flags to read)
+        if id(g) in _handed:
+            g = g.copy()
+    elif id(g) in _handed or id(base) in _handed or not g.flags.writeable:
+        g = g.copy()
+    else:
         _handed.add(id(base))
+    _handed.add(id(g))
     return g
 
 
