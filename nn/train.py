@@ -19,6 +19,7 @@ from autograd import Tensor, no_grad
 from . import functional as F
 from . import losses
 from .data import DataLoader
+from .module import Module
 
 __all__ = ["History", "evaluate", "fit"]
 
@@ -248,6 +249,7 @@ def fit(
     history = History() if history is None else history
     total_steps = epochs * len(loader) if max_steps is None else min(max_steps, epochs * len(loader))
     bar = _progress_bar(total_steps, progress)
+    forward, loss_of = _direct(model), _direct(loss_fn)
     step = 0
     try:
         for epoch in range(1, epochs + 1):
@@ -258,8 +260,8 @@ def fit(
             total, correct, n, steps = 0.0, 0, 0, 0
             record = history.step_loss.append
             for x, y in loader:
-                out = model(_as_tensor(x))
-                loss = loss_fn(out, y)
+                out = forward(_as_tensor(x))
+                loss = loss_of(out, y)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -312,6 +314,12 @@ def _epoch_line(h: History, epoch: int, epochs: int) -> str:
         parts.append(f"val_acc {h.val_acc[-1]:.2%}")
     parts.append(f"{h.seconds[-1]:.1f}s")
     return "  ".join(parts)
+
+
+def _direct(fn):
+    """A module's forward when calling the module would only call it (a frame less per
+    step), else the callable itself."""
+    return fn.forward if isinstance(fn, Module) and type(fn).__call__ is Module.__call__ else fn
 
 
 def _as_tensor(x) -> Tensor:
