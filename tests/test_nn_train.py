@@ -44,6 +44,20 @@ def test_seeded_shuffle_is_reproducible_keeps_pairs_and_changes_each_epoch():
         np.testing.assert_array_equal(yb, xb * 10)
 
 
+def test_shuffled_batches_are_the_rows_of_each_epochs_permutation_in_order():
+    x = np.arange(21 * 4, dtype=np.float32).reshape(21, 4)
+    y = np.arange(21) % 3
+    rng = np.random.default_rng(5)  # the generator DataLoader(seed=5) draws its epochs from
+    loader = DataLoader(x, y, batch_size=8, shuffle=True, seed=5)
+    for _ in range(2):
+        order = rng.permutation(21)
+        for k, (xb, yb) in enumerate(loader):
+            rows = order[8 * k : 8 * k + 8]
+            np.testing.assert_array_equal(xb, x[rows])
+            np.testing.assert_array_equal(yb, y[rows])
+            assert xb.dtype == np.float32 and xb.flags["C_CONTIGUOUS"] and not np.shares_memory(xb, x)
+
+
 def test_manual_seed_makes_weights_dropout_and_shuffles_reproducible():
     def run():
         nn.manual_seed(42)
