@@ -61,9 +61,11 @@ _handed: set = set()
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
-# Rules that always give each parent a gradient array of that parent's shape and dtype
-# (given one of the output's), so the engine skips the unbroadcast step for them. Only the
-# hot ops of training register here; every other rule goes through `_conform`.
+# Rules that always give each parent a gradient of that parent's shape and dtype (given one
+# of the output's; for a 0-d parent it may be a numpy scalar, made an array where a gradient
+# is kept), so the engine skips the unbroadcast step for them: the fused training ops and
+# the elementwise rules of tensor_ops. For every other rule the engine takes a share that
+# already has its parent's shape and dtype as it is and sends the rest through `_conform`.
 EXACT_RULES: set = set()
 
 # What a rule reads besides g: (its inputs' data, its output's data). The version check at
