@@ -119,15 +119,14 @@ def backward_steps(
         acc[root_i] = scene.seed
     remaining = dict(scene.consumer_edges)  # node index -> edges from it not yet processed
     done_edges: set = set()
-    yield _build(
-        scene,
-        backward=True,
-        rankdir=rankdir,
-        formulas=formulas,
-        legend=legend,
-        title=f"step 0/{total}: seed d{scene.name(root_i)}/d{scene.name(root_i)} = 1",
-        step=(dict(acc), _complete(remaining, acc), done_edges.copy(), None),
-    )
+
+    def picture(title, current):
+        step = (dict(acc), _complete(remaining, acc), done_edges.copy(), current)
+        return _build(
+            scene, backward=True, rankdir=rankdir, formulas=formulas, legend=legend, title=title, step=step
+        )
+
+    yield picture(f"step 0/{total}: seed d{scene.name(root_i)}/d{scene.name(root_i)} = 1", None)
     for k, i in enumerate(steps, 1):
         node = scene.order[i]
         parts = []
@@ -146,15 +145,7 @@ def backward_steps(
         caption = f"step {k}/{total}: backward through {_op_text(node)!r} of {scene.name(i)}"
         if parts:
             caption += ": " + "; ".join(parts)
-        yield _build(
-            scene,
-            backward=True,
-            rankdir=rankdir,
-            formulas=formulas,
-            legend=legend,
-            title=caption,
-            step=(dict(acc), _complete(remaining, acc), done_edges.copy(), i),
-        )
+        yield picture(caption, i)
 
 
 def to_text(
